@@ -1,0 +1,17 @@
+// Vitest configuration for the whole suite. The default `forks` pool is required:
+// pkcs11js must not be initialised from several worker threads in one process (STACK.md).
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export default defineConfig({
+  root,
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ['default'],
+  },
+});
