@@ -13,7 +13,8 @@ import { KmipError } from '../kmip/errors.js';
 import { protocolVersion, requestBatchItem, requestHeader, responseBatchItem, responseHeader, type RequestHeader, type ResponseBatchItem } from '../kmip/messages.js';
 import type { SchemaContext } from '../kmip/schema.js';
 import { negotiate, supportedVersions, versionString, type KmipVersion } from '../kmip/version.js';
-import type { BatchUnit, HandlerTable, OperationContext } from '../ops/types.js';
+import type { HandlerTable, OperationContext, OperationServices } from '../ops/types.js';
+import type { UnitOfWork } from '../store/types.js';
 import { toFailure, type Failure } from './to-failure.js';
 import type { ConnectionInfo, ExecutorResult, MessageExecutor } from './types.js';
 
@@ -39,8 +40,8 @@ export interface ExecutorOptions {
   limits: ExecutorLimits;
   log: Logger;
   clock?: () => Date;
-  /** Opens the batch's unit of work on first use (the store's transaction); absent until a store is wired in. */
-  openUnit?: (conn: ConnectionInfo) => BatchUnit;
+  /** Storage and HSM for the handlers; absent when the server runs without a store (message layer only). */
+  services?: OperationServices;
   /** Called once per batch item after the response is settled. */
   onItem?: (ev: ItemEvent) => void;
 }
@@ -166,6 +167,11 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
 
   async function runBatch(header: RequestHeader, itemNodes: TtlvNode[], schema: SchemaContext, conn: ConnectionInfo, clog: Logger): Promise<ItemOutcome[]> {
     const continuation = header.batchErrorContinuationOption ?? Continuation.Stop;
+    // The unit of work is opened by the first handler that touches the store, so Query and
+    // Discover Versions never start a transaction.
+    let unit: UnitOfWork | undefined;
+    const services = options.services;
+    const tenant = services?.tenantOf(conn.principal) ?? '';
     const opCtx: OperationContext = {
       version: schema.version,
       lenientUnknown: schema.lenientUnknown ?? false,
@@ -173,8 +179,16 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
       log: clog,
       now: clock,
       idPlaceholder: undefined,
+      tenant,
+      get unit(): UnitOfWork {
+        if (services === undefined) throw new Error('no object store is configured');
+        return (unit ??= services.openUnit(tenant));
+      },
+      get keys() {
+        if (services === undefined) throw new Error('no key protector is configured');
+        return services.keys;
+      },
     };
-    const unit: BatchUnit | undefined = options.openUnit?.(conn);
 
     // A critical extension we do not understand rejects the entire message (KMIP 1.4 §6.16, §11.1).
     const parsed = itemNodes.map((node) => {

@@ -5,6 +5,8 @@
 import { discoverVersions } from './discover-versions.js';
 import { createQuery, type ServerFacts } from './query.js';
 import type { HandlerTable, OperationHandler } from './types.js';
+import { objectOperations, supportedObjectTypes } from './object-operations.js';
+import { attributeOperations } from './attribute-operations.js';
 
 export interface HandlerTableOptions {
   vendorIdentification: string;
@@ -18,8 +20,8 @@ export function createHandlerTable(options: HandlerTableOptions, extra: readonly
     vendorIdentification: options.vendorIdentification,
     serverVersion: options.serverVersion,
     operations: () => [...table.keys()],
-    objectTypes: () => [],
+    objectTypes: () => [...supportedObjectTypes],
   };
-  for (const h of [discoverVersions, createQuery(facts), ...extra]) table.set(h.operation, h);
+  for (const h of [discoverVersions, createQuery(facts), ...objectOperations, ...attributeOperations, ...extra]) table.set(h.operation, h);
   return table;
 }

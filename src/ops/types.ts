@@ -7,12 +7,8 @@ import type { TtlvNode } from '../ttlv/types.js';
 import type { StructCodec } from '../kmip/schema.js';
 import type { KmipVersion } from '../kmip/version.js';
 import type { Principal } from '../dispatch/types.js';
-
-/** The per-batch unit of work (one transaction per batch; Undo rolls it back). */
-export interface BatchUnit {
-  commit(): Promise<void>;
-  rollback(): void;
-}
+import type { UnitOfWork } from '../store/types.js';
+import type { KeyProtector } from '../hsm/key-protector.js';
 
 export interface OperationContext {
   /** Version the request is processed in; the response is written in it. */
@@ -23,6 +19,21 @@ export interface OperationContext {
   now(): Date;
   /** The ID Placeholder of the batch (KMIP 1.4 §2.1.1 / 2.1 §2.1.1): the last identifier an item produced. */
   idPlaceholder: string | undefined;
+  /** The tenant the principal acts in; every object it creates belongs to it. */
+  readonly tenant: string;
+  /** The batch's unit of work (one transaction per batch), opened on first use. */
+  readonly unit: UnitOfWork;
+  /** Key material goes through the HSM only. */
+  readonly keys: KeyProtector;
+}
+
+/** What the wiring gives the executor so handlers reach storage and the HSM. */
+export interface OperationServices {
+  /** Opens the unit of work for one batch, scoped to the tenant. */
+  openUnit(tenant: string): UnitOfWork;
+  keys: KeyProtector;
+  /** The tenant a connection's principal acts in. */
+  tenantOf(principal: Principal): string;
 }
 
 export interface OperationHandler<Req = any, Res = any> {

@@ -4,7 +4,9 @@ import pino from 'pino';
 import type { X509Certificate } from 'node:crypto';
 import { createExecutor, type ExecutorOptions } from '../../../src/dispatch/executor.js';
 import { createHandlerTable } from '../../../src/ops/index.js';
-import { defineOperation, type BatchUnit, type OperationHandler } from '../../../src/ops/types.js';
+import { defineOperation, type OperationHandler, type OperationServices } from '../../../src/ops/types.js';
+import type { UnitOfWork } from '../../../src/store/types.js';
+import type { KeyProtector } from '../../../src/hsm/key-protector.js';
 import { Enum, Tag } from '../../../src/kmip/registry.js';
 import { KmipError } from '../../../src/kmip/errors.js';
 import { struct, optional, textString } from '../../../src/kmip/schema.js';
@@ -33,6 +35,7 @@ function testTable(log: string[]) {
     response: uidPayload,
     async handle(ctx, req) {
       log.push(`create ${req.uid}`);
+      void ctx.unit; // a writing operation opens the batch's unit of work
       ctx.idPlaceholder = req.uid;
       return { uid: req.uid };
     },
@@ -52,15 +55,22 @@ function testTable(log: string[]) {
   return createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: 't' }, [create, get]);
 }
 
-function unitRecorder(events: string[]): () => BatchUnit {
-  return () => ({
-    async commit() {
+// Only commit/rollback matter to the executor; the rest of the unit belongs to the store tests.
+function fakeServices(commit: () => Promise<void>, rollback: () => void): OperationServices {
+  return {
+    openUnit: () => ({ commit, rollback }) as unknown as UnitOfWork,
+    keys: {} as KeyProtector,
+    tenantOf: () => 't1',
+  };
+}
+
+function unitRecorder(events: string[]): OperationServices {
+  return fakeServices(
+    async () => {
       events.push('commit');
     },
-    rollback() {
-      events.push('rollback');
-    },
-  });
+    () => events.push('rollback'),
+  );
 }
 
 const uidArg = (uid?: string): TtlvNode[] => (uid === undefined ? [] : [{ tag: Tag.UniqueIdentifier, type: 'TextString', value: uid }]);
@@ -68,7 +78,7 @@ const create = (uid: string): BatchItemRequest => ({ operation: Enum.Operation.C
 const get = (uid?: string): BatchItemRequest => ({ operation: Enum.Operation.Get, payload: uidArg(uid) });
 
 function makeExecutor(calls: string[] = [], extra: Partial<ExecutorOptions> = {}) {
-  return createExecutor({ handlers: testTable(calls), limits, log, openUnit: unitRecorder(calls), ...extra });
+  return createExecutor({ handlers: testTable(calls), limits, log, services: unitRecorder(calls), ...extra });
 }
 
 async function roundTrip(exec: ReturnType<typeof makeExecutor>, bytes: Buffer) {
@@ -187,6 +197,12 @@ describe('batches', () => {
     expect(calls).toEqual(['get fail', 'create b', 'commit']);
   });
 
+  it('a batch that never touches the store opens no unit of work', async () => {
+    const calls: string[] = [];
+    await roundTrip(makeExecutor(calls), encodeRequest(v14, [get('a')]));
+    expect(calls).toEqual(['get a']);
+  });
+
   it('Undo: earlier items are rolled back and reported as Operation Undone', async () => {
     const calls: string[] = [];
     const res = await roundTrip(makeExecutor(calls), encodeRequest(v14, [create('a'), get('fail')], { batchErrorContinuationOption: Enum.BatchErrorContinuationOption.Undo }));
@@ -200,12 +216,12 @@ describe('batches', () => {
       handlers: testTable([]),
       limits,
       log,
-      openUnit: () => ({
-        async commit() {
+      services: fakeServices(
+        async () => {
           throw new Error('disk full');
         },
-        rollback() {},
-      }),
+        () => {},
+      ),
     });
     const res = await roundTrip(exec, encodeRequest(v14, [create('a')]));
     expect(res.batchItems[0]!.resultReason).toBe(Enum.ResultReason.GeneralFailure);

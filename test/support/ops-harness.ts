@@ -1,0 +1,75 @@
+// In-process harness for operation tests: the real executor and handler table over a real
+// SQLite file and a real SoftHSM2 token (one per harness), without TLS. Requests are built and
+// responses parsed with the project's client helpers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { X509Certificate } from 'node:crypto';
+import pino from 'pino';
+import { createExecutor } from '../../src/dispatch/executor.js';
+import type { ConnectionInfo } from '../../src/dispatch/types.js';
+import { createHandlerTable } from '../../src/ops/index.js';
+import type { OperationHandler } from '../../src/ops/types.js';
+import { openSqliteStore, type SqliteObjectStore } from '../../src/store/index.js';
+import { openPkcs11Protector, type Pkcs11Protector } from '../../src/hsm/pkcs11-protector.js';
+import { encodeRequest, parseResponse, type BatchItemRequest, type HeaderOptions } from '../../src/client/request.js';
+import type { ResponseMessage } from '../../src/kmip/messages.js';
+import type { KmipVersion } from '../../src/kmip/version.js';
+import { makeTestToken, type TestToken } from './softhsm.js';
+
+export interface OpsHarness {
+  store: SqliteObjectStore;
+  keys: Pkcs11Protector;
+  token: TestToken;
+  dbPath: string;
+  /** Sends one request message as `tenant` and returns the parsed response. */
+  send(version: KmipVersion, items: BatchItemRequest[], header?: HeaderOptions, tenant?: string): Promise<ResponseMessage>;
+  close(): Promise<void>;
+}
+
+export interface OpsHarnessOptions {
+  extraHandlers?: readonly OperationHandler[];
+  clock?: () => Date;
+}
+
+export async function openOpsHarness(options: OpsHarnessOptions = {}): Promise<OpsHarness> {
+  const token = await makeTestToken();
+  const keys = await openPkcs11Protector(token.config);
+  await keys.createKek(1);
+  const dir = await mkdtemp(join(tmpdir(), 'kmipd-ops-'));
+  const dbPath = join(dir, 'kmipd.db');
+  const store = await openSqliteStore({ path: dbPath });
+  const handlers = createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: 'test' }, options.extraHandlers ?? []);
+  const tenants = new WeakMap<object, string>();
+  const executor = createExecutor({
+    handlers,
+    limits: { maxMessageBytes: 1 << 20, maxDepth: 32, maxBatchCount: 64 },
+    log: pino({ level: process.env.KMIPD_TEST_LOG ?? 'silent' }),
+    clock: options.clock,
+    services: {
+      openUnit: (tenant) => store.begin({ tenant }),
+      keys,
+      tenantOf: (principal) => tenants.get(principal) ?? 'default',
+    },
+  });
+  return {
+    store,
+    keys,
+    token,
+    dbPath,
+    async send(version, items, header, tenant = 'default') {
+      const principal = { subject: `CN=${tenant}`, fingerprint: tenant, certificate: {} as X509Certificate };
+      tenants.set(principal, tenant);
+      const conn: ConnectionInfo = { id: 'test', remoteAddress: '127.0.0.1', principal };
+      const res = await executor.execute(encodeRequest(version, items, header), conn);
+      if (res.kind !== 'reply' || res.bytes === undefined) throw new Error('executor closed the connection');
+      return parseResponse(res.bytes);
+    },
+    async close() {
+      await store.close();
+      await keys.close();
+      await token.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
