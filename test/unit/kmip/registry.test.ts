@@ -46,7 +46,7 @@ describe('generated registry', () => {
     // 61 spec enumerations plus PKCS_11Function and PKCS_11ReturnCode.
     expect(Object.keys(Enum)).toHaveLength(63);
     expect(Object.keys(Mask)).toEqual(['CryptographicUsageMask', 'ProtectionStorageMask', 'StorageStatusMask']);
-    const values = Object.values(Enum).reduce((n, e) => n + Object.keys(e).length, 0);
+    const values = Object.values(Enum).reduce((n: number, e: object) => n + Object.keys(e).length, 0);
     expect(values).toBe(810 + 92 + 98);
   });
 });

@@ -261,7 +261,7 @@ describe('enumerations named by context', () => {
     expect(() => one('<Attribute><AttributeName type="TextString" value="x-mine"/><AttributeValue type="Enumeration" value="AES"/></Attribute>')).toThrow(
       EncodingError,
     );
-    const vendor = {
+    const vendor: TtlvNode = {
       tag: Tag.Attribute,
       type: 'Structure',
       value: [
@@ -269,7 +269,7 @@ describe('enumerations named by context', () => {
         { tag: Tag.AttributeName, type: 'TextString', value: 'State' },
         { tag: Tag.AttributeValue, type: 'Enumeration', value: 1 },
       ],
-    } as const;
+    };
     expect(ttlvToXml(vendor)).toContain('<AttributeValue type="Enumeration" value="0x00000001"/>');
   });
 
