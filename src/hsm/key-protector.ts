@@ -1,0 +1,64 @@
+// The narrow interface through which the rest of kmipd reaches key material (STYLE.md: `ops/`
+// sees crypto only through `hsm/`). Plaintext keys exist only transiently: they are generated
+// or imported inside the HSM, wrapped under a key-encryption key (KEK) that never leaves it, and
+// bound to the object they belong to by a MAC computed inside the HSM, so a stored row cannot be
+// swapped for another or re-labelled without reveal() refusing it.
+// The PKCS#11 implementation is pkcs11-protector.ts; a fake for unit tests lives in test/.
+
+/** What a protected blob belongs to. Every field is covered by the MAC. */
+export interface Binding {
+  /** The KMIP Unique Identifier of the managed object. */
+  uid: string;
+  /** The KMIP Object Type enumeration value (e.g. 0x00000002 Symmetric Key). */
+  objectType: number;
+  /** Anything else the caller wants bound (e.g. a tenant id); absent and '' differ. */
+  extra?: string;
+}
+
+/**
+ * Key material as it is stored. `wrapped` is an opaque, versioned envelope (see envelope.ts);
+ * callers persist the three fields as they are and hand them back unchanged.
+ */
+export interface ProtectedMaterial {
+  wrapped: Buffer;
+  /** HMAC-SHA256, computed inside the HSM, over the envelope, the binding and kekVersion. */
+  mac: Buffer;
+  kekVersion: number;
+}
+
+export type KeySpec = { kind: 'aes'; bits: 128 | 192 | 256 } | { kind: 'generic'; bytes: number };
+
+export interface HealthReport {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface KeyProtector {
+  /** Generates key material inside the HSM and returns it wrapped under the current KEK. */
+  generate(spec: KeySpec, binding: Binding): Promise<ProtectedMaterial>;
+  /** Imports caller-supplied material (BYOK, Register); any length from 1 byte up to the limit. */
+  protect(plaintext: Uint8Array, binding: Binding): Promise<ProtectedMaterial>;
+  /**
+   * Verifies the MAC against `binding`, then unwraps. Throws HsmError IntegrityFailure if the
+   * blob was tampered with or belongs to another object. The caller zeroes the result after use.
+   */
+  reveal(pm: ProtectedMaterial, binding: Binding): Promise<Buffer>;
+  /** Re-wraps under another KEK version without the plaintext entering JavaScript. */
+  rewrap(pm: ProtectedMaterial, binding: Binding, toKekVersion: number): Promise<ProtectedMaterial>;
+  /** Random bytes from the HSM's generator. */
+  random(bytes: number): Promise<Buffer>;
+  health(): Promise<HealthReport>;
+  close(): Promise<void>;
+}
+
+/** KEK lifecycle, used by `kmipd init` and KEK rotation; not needed by request handlers. */
+export interface KekAdmin {
+  /** Creates KEK version `version` (and its binding key); fails with KekExists if present. */
+  createKek(version: number): Promise<void>;
+  /** The versions present on the token, ascending. */
+  listKekVersions(): Promise<number[]>;
+  /** The highest version present; KekNotFound if there is none. */
+  currentKekVersion(): Promise<number>;
+  /** Destroys KEK version `version` and its binding key: blobs under it become unrecoverable. */
+  destroyKek(version: number): Promise<void>;
+}

@@ -1,0 +1,157 @@
+/**
+ * Group commit: durable commits are the throughput ceiling (STACK.md: ~5.6k fsync'd commits/s),
+ * so every unit whose commit() is requested in the same event-loop turn, or while the previous
+ * group was being written, is applied in ONE SQLite transaction and shares its fsync.
+ *
+ * Each unit runs inside its own SAVEPOINT: a unit that fails (an optimistic-concurrency conflict)
+ * is rolled back alone and only its promise rejects. Every promise settles only after COMMIT
+ * returned, i.e. once the whole group is durable; if COMMIT fails, every unit of the group fails.
+ * better-sqlite3 is synchronous, so BEGIN … COMMIT never interleaves with other work on the
+ * connection.
+ */
+import { StoreError } from '../errors.js';
+import type { SqliteDatabase } from './db.js';
+
+interface Job {
+  apply(): void;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export interface GroupCommitStats {
+  transactions: number;
+  unitsCommitted: number;
+  unitsFailed: number;
+  largestGroup: number;
+}
+
+export interface GroupCommitOptions {
+  /** false: one transaction per unit, applied at once (for comparison). */
+  enabled: boolean;
+  /** Upper bound on units per transaction, to bound the latency of one group. */
+  maxGroup?: number;
+}
+
+export class GroupCommitter {
+  private queue: Job[] = [];
+  private scheduled = false;
+  private idle: (() => void)[] = [];
+  private readonly maxGroup: number;
+  private readonly stmt: {
+    begin: () => void;
+    commit: () => void;
+    rollback: () => void;
+    savepoint: () => void;
+    release: () => void;
+    rollbackTo: () => void;
+  };
+  readonly stats: GroupCommitStats = { transactions: 0, unitsCommitted: 0, unitsFailed: 0, largestGroup: 0 };
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly opts: GroupCommitOptions,
+  ) {
+    this.maxGroup = Math.max(1, opts.maxGroup ?? 1024);
+    const run = (sql: string) => {
+      const s = db.prepare(sql);
+      return () => void s.run();
+    };
+    this.stmt = {
+      begin: run('BEGIN IMMEDIATE'),
+      commit: run('COMMIT'),
+      rollback: run('ROLLBACK'),
+      savepoint: run('SAVEPOINT unit'),
+      release: run('RELEASE unit'),
+      rollbackTo: run('ROLLBACK TO unit'),
+    };
+  }
+
+  /** Queues `apply` (which throws to fail its unit); settles once the transaction carrying it is durable. */
+  submit(apply: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ apply, resolve, reject });
+      if (!this.opts.enabled) {
+        this.flush();
+      } else if (!this.scheduled) {
+        this.scheduled = true;
+        // After the I/O callbacks of this loop turn: every request they carried joins the group.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Resolves when nothing is queued. */
+  drained(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const group = this.queue.splice(0, this.maxGroup);
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (group.length > 0) this.write(group);
+    if (this.queue.length === 0) for (const done of this.idle.splice(0)) done();
+  }
+
+  private write(group: Job[]): void {
+    const applied: Job[] = [];
+    const failed: [Job, unknown][] = [];
+    try {
+      this.stmt.begin();
+    } catch (err) {
+      this.fail(group.map((j) => [j, ioError('BEGIN', err)]));
+      return;
+    }
+    for (let i = 0; i < group.length; i++) {
+      const job = group[i] as Job;
+      this.stmt.savepoint();
+      try {
+        job.apply();
+        this.stmt.release();
+        applied.push(job);
+      } catch (err) {
+        if (!this.db.inTransaction) {
+          // SQLite rolled the whole transaction back (disk full, I/O error): the group is lost.
+          const lost = ioError('apply', err);
+          this.fail([...failed, [job, err], ...[...applied, ...group.slice(i + 1)].map((j): [Job, unknown] => [j, lost])]);
+          return;
+        }
+        this.stmt.rollbackTo();
+        this.stmt.release();
+        failed.push([job, err]);
+      }
+    }
+    try {
+      this.stmt.commit();
+    } catch (err) {
+      if (this.db.inTransaction) {
+        try {
+          this.stmt.rollback();
+        } catch {
+          // The connection already rolled back; nothing left to undo.
+        }
+      }
+      const lost = ioError('COMMIT', err);
+      this.fail([...failed, ...applied.map((j): [Job, unknown] => [j, lost])]);
+      return;
+    }
+    this.stats.transactions++;
+    this.stats.largestGroup = Math.max(this.stats.largestGroup, group.length);
+    this.stats.unitsCommitted += applied.length;
+    for (const job of applied) job.resolve();
+    this.fail(failed);
+  }
+
+  private fail(jobs: [Job, unknown][]): void {
+    this.stats.unitsFailed += jobs.length;
+    for (const [job, err] of jobs) job.reject(err);
+  }
+}
+
+function ioError(step: string, cause: unknown): StoreError {
+  return new StoreError('Io', `store write failed at ${step}`, { cause });
+}

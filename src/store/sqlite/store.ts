@@ -1,0 +1,290 @@
+/**
+ * The SQLite object store: one better-sqlite3 connection, units of work that buffer their writes
+ * and commit through the group committer (KMIP 1.4 §7.1 / 2.1 §8.1 batches map to one unit each;
+ * Undo = rollback of the unit). Every read and write is tenant-scoped inside the SQL.
+ *
+ * Reads see the unit's own writes: get() answers from the buffer; locate() applies the buffer
+ * inside a SAVEPOINT, runs its query and rolls the savepoint back. All of that is synchronous
+ * on the one connection, so no other unit's work can interleave with it.
+ */
+import { StoreError, StoreScopeError } from '../errors.js';
+import type {
+  BackupProgress,
+  LocateQuery,
+  NewObject,
+  ObjectStore,
+  Scope,
+  StoreStats,
+  StoredMaterial,
+  StoredObject,
+  UnitOfWork,
+} from '../types.js';
+import { newUid } from '../uid.js';
+import { openDatabase, type OpenOptions, type SqliteDatabase } from './db.js';
+import { GroupCommitter } from './group-commit.js';
+import { buildLocate, type LocateSql } from './locate.js';
+import { containsFields } from '../index-keys.js';
+import { ObjectRows, copyMaterial, prepareObject, preparedToStored, type PreparedObject } from './objects.js';
+import type { Statement } from 'better-sqlite3';
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** Default true. false: one SQLite transaction per commit() (for comparison). */
+  groupCommit?: boolean;
+  /** Milliseconds since the epoch; used for new unique identifiers. */
+  clock?: () => number;
+  /** Test seam for the migration list. */
+  migrations?: OpenOptions['migrations'];
+}
+
+/** The SQLite store, with what only this implementation offers (statement cache, raw handle for tests). */
+export interface SqliteObjectStore extends ObjectStore {
+  /** The connection, for diagnostics and tests (EXPLAIN, integrity_check). Do not write through it. */
+  readonly db: SqliteDatabase;
+  /** The SQL and parameters a Locate compiles to, for EXPLAIN QUERY PLAN. */
+  explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty';
+}
+
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteObjectStore> {
+  const db = openDatabase(opts.path, opts.migrations ? { migrations: opts.migrations } : {});
+  return new SqliteStore(db, opts);
+}
+
+type Pending =
+  | { kind: 'insert'; obj: PreparedObject }
+  | { kind: 'put'; obj: PreparedObject }
+  | { kind: 'material'; uid: string; material: StoredMaterial | null; expected: number };
+
+const STATEMENT_CACHE_SIZE = 256;
+
+class SqliteStore implements SqliteObjectStore {
+  readonly rows: ObjectRows;
+  readonly committer: GroupCommitter;
+  private readonly clock: () => number;
+  private readonly locateCache = new Map<string, Statement>();
+  private readonly sp: { begin: Statement; undo: Statement; release: Statement; rollback: Statement };
+  private closed = false;
+
+  constructor(
+    readonly db: SqliteDatabase,
+    opts: SqliteStoreOptions,
+  ) {
+    this.clock = opts.clock ?? Date.now;
+    this.rows = new ObjectRows(db);
+    this.committer = new GroupCommitter(db, { enabled: opts.groupCommit ?? true });
+    this.sp = {
+      begin: db.prepare('SAVEPOINT view'),
+      undo: db.prepare('ROLLBACK TO view'),
+      release: db.prepare('RELEASE view'),
+      rollback: db.prepare('ROLLBACK'),
+    };
+  }
+
+  begin(scope: Scope): UnitOfWork {
+    this.assertOpen();
+    return new SqliteUnit(this, { tenant: scope.tenant });
+  }
+
+  newUid(): string {
+    return newUid(this.clock());
+  }
+
+  stats(): StoreStats {
+    return { ...this.committer.stats };
+  }
+
+  async backup(toPath: string, onProgress?: (p: BackupProgress) => void): Promise<void> {
+    this.assertOpen();
+    // SQLite's online backup: pages are copied in steps between other work; changes made through
+    // this same connection meanwhile are carried into the copy, so it is consistent at completion.
+    await this.db.backup(toPath, {
+      progress: (p) => {
+        onProgress?.({ totalPages: p.totalPages, remainingPages: p.remainingPages });
+        return 256;
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.drained();
+    this.db.close();
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new StoreError('Closed', 'the object store is closed');
+  }
+
+  explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty' {
+    const built = buildLocate(query, scope.tenant);
+    return built === 'empty' ? built : { sql: built.sql, params: built.params };
+  }
+
+  runLocate(scope: Scope, query: LocateQuery): string[] {
+    const built = buildLocate(query, scope.tenant);
+    if (built === 'empty') return [];
+    const uids = this.runLocateSql(built);
+    if (built.partial.length === 0) return uids;
+    // Partial structure filters: the SQL found the candidates; their values decide, then paging.
+    const matched = uids.filter((uid) =>
+      built.partial.every((p) => this.rows.attributeValues(uid, p.name).some((v) => containsFields(v, p.value))),
+    );
+    return matched.slice(built.offset, built.limit < 0 ? undefined : built.offset + built.limit);
+  }
+
+  private runLocateSql(built: LocateSql): string[] {
+    let stmt = this.locateCache.get(built.sql);
+    if (stmt === undefined) {
+      if (this.locateCache.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = this.locateCache.keys().next().value;
+        if (oldest !== undefined) this.locateCache.delete(oldest);
+      }
+      stmt = this.db.prepare(built.sql);
+      this.locateCache.set(built.sql, stmt);
+    }
+    return (stmt.all(...built.params) as { uid: string }[]).map((r) => r.uid);
+  }
+
+  /** Runs `read` against the committed state plus `pending`, then discards the pending changes. */
+  withPendingApplied<T>(tenant: string | null, pending: Iterable<Pending>, read: () => T): T {
+    // The savepoint normally opens the transaction itself; then a plain ROLLBACK ends it. Rolling
+    // back to the savepoint and releasing it would COMMIT an empty write transaction: an fsync
+    // per read (measured: 370 vs 4,800 locates/s).
+    const outermost = !this.db.inTransaction;
+    this.sp.begin.run();
+    try {
+      for (const p of pending) applyPending(this.rows, tenant, p, false);
+      return read();
+    } finally {
+      if (outermost) {
+        this.sp.rollback.run();
+      } else {
+        this.sp.undo.run();
+        this.sp.release.run();
+      }
+    }
+  }
+}
+
+/** Writes one buffered change; `checked` enforces optimistic concurrency (commit) or not (read view). */
+function applyPending(rows: ObjectRows, tenant: string | null, p: Pending, checked: boolean): void {
+  switch (p.kind) {
+    case 'insert':
+      if (checked) rows.insert(p.obj);
+      else {
+        try {
+          rows.insert(p.obj);
+        } catch {
+          // A clashing identifier fails at commit; the read view simply keeps the existing row.
+        }
+      }
+      return;
+    case 'put':
+      rows.replace(p.obj, checked);
+      return;
+    case 'material':
+      rows.replaceMaterial(p.uid, tenant, p.material, p.expected, checked);
+      return;
+  }
+}
+
+class SqliteUnit implements UnitOfWork {
+  private readonly pending = new Map<string, Pending>();
+  private finished = false;
+
+  constructor(
+    private readonly store: SqliteStore,
+    readonly scope: Scope,
+  ) {}
+
+  async get(uid: string): Promise<StoredObject | undefined> {
+    this.assertActive();
+    const p = this.pending.get(uid);
+    if (p !== undefined && p.kind !== 'material') return preparedToStored(p.obj);
+    const obj = this.store.rows.read(uid, this.scope.tenant);
+    if (obj !== undefined && p?.kind === 'material') {
+      obj.material = copyMaterial(p.material);
+      obj.version = p.expected;
+    }
+    return obj;
+  }
+
+  insert(obj: NewObject): void {
+    this.assertActive();
+    const full = prepareObject({ ...obj, version: 0 });
+    this.assertTenant(full.tenant);
+    if (this.pending.has(full.uid)) throw new StoreError('InvalidObject', `object ${full.uid} is already written in this unit`);
+    this.pending.set(full.uid, { kind: 'insert', obj: full });
+  }
+
+  put(obj: StoredObject): void {
+    this.assertActive();
+    const full = prepareObject(obj);
+    this.assertTenant(full.tenant);
+    const prev = this.pending.get(full.uid);
+    // Changing an object created in this same unit keeps it an insert.
+    this.pending.set(full.uid, prev?.kind === 'insert' ? { kind: 'insert', obj: { ...full, version: 0 } } : { kind: 'put', obj: full });
+  }
+
+  putMaterial(uid: string, material: StoredMaterial | null, expectedVersion: number): void {
+    this.assertActive();
+    const m = copyMaterial(material);
+    const prev = this.pending.get(uid);
+    if (prev !== undefined && prev.kind !== 'material') {
+      prev.obj.material = m;
+      return;
+    }
+    this.pending.set(uid, { kind: 'material', uid, material: m, expected: expectedVersion });
+  }
+
+  async locate(query: LocateQuery): Promise<string[]> {
+    this.assertActive();
+    if (this.pending.size === 0) return this.store.runLocate(this.scope, query);
+    return this.store.withPendingApplied(this.scope.tenant, this.pending.values(), () =>
+      this.store.runLocate(this.scope, query),
+    );
+  }
+
+  async listByKekVersion(kekVersion: number, limit: number): Promise<string[]> {
+    this.assertActive();
+    return this.store.rows.byKekVersion(kekVersion, this.scope.tenant, limit);
+  }
+
+  commit(): Promise<void> {
+    try {
+      this.assertActive();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.finished = true;
+    const writes = [...this.pending.values()];
+    this.pending.clear();
+    if (writes.length === 0) return Promise.resolve();
+    const { rows } = this.store;
+    const tenant = this.scope.tenant;
+    return this.store.committer.submit(() => {
+      try {
+        for (const p of writes) applyPending(rows, tenant, p, true);
+      } catch (err) {
+        throw err instanceof StoreError ? err : new StoreError('Io', 'store write failed', { cause: err });
+      }
+    });
+  }
+
+  rollback(): void {
+    this.pending.clear();
+    this.finished = true;
+  }
+
+  private assertActive(): void {
+    if (this.finished) throw new StoreError('UnitFinished', 'this unit of work was already committed or rolled back');
+    this.store.assertOpen();
+  }
+
+  private assertTenant(tenant: string): void {
+    if (this.scope.tenant !== null && tenant !== this.scope.tenant) {
+      throw new StoreScopeError('an object of another tenant cannot be written in this scope');
+    }
+  }
+}
