@@ -3,20 +3,23 @@
  * itself on the program; this file only wires them together.
  */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { kmipdExecutorFactory, packageVersion } from '../app/executor-factory.js';
+import { registerConformanceCommand } from './conformance.js';
+import { registerInitCommand } from './init.js';
+import { registerServeCommand } from './serve.js';
+import { registerStartCommand } from './start.js';
 import { registerTtlvCommands } from './ttlv.js';
-
-function packageVersion(): string {
-  const pkgPath = fileURLToPath(new URL('../../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
-}
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
     .description('KMIP key server for storage integrations')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError();
+  registerInitCommand(program);
+  registerServeCommand(program, { executorFactory: kmipdExecutorFactory });
+  registerStartCommand(program);
+  registerConformanceCommand(program);
   registerTtlvCommands(program);
   return program;
 }

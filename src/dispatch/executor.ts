@@ -13,7 +13,7 @@ import { KmipError } from '../kmip/errors.js';
 import { protocolVersion, requestBatchItem, requestHeader, responseBatchItem, responseHeader, type RequestHeader, type ResponseBatchItem } from '../kmip/messages.js';
 import type { SchemaContext } from '../kmip/schema.js';
 import { negotiate, supportedVersions, versionString, type KmipVersion } from '../kmip/version.js';
-import type { HandlerTable, OperationContext, OperationServices } from '../ops/types.js';
+import type { AccessControl, Decision, HandlerTable, Identity, OperationContext, OperationServices } from '../ops/types.js';
 import type { UnitOfWork } from '../store/types.js';
 import { toFailure, type Failure } from './to-failure.js';
 import type { ConnectionInfo, ExecutorResult, MessageExecutor } from './types.js';
@@ -22,18 +22,29 @@ export interface ExecutorLimits {
   maxMessageBytes: number;
   maxDepth: number;
   maxBatchCount: number;
+  /** The server's own ceiling on a response; a client's Maximum Response Size can only lower it. */
+  maxResponseBytes?: number;
 }
 
 /** One finished batch item, for metrics and the audit trail. */
 export interface ItemEvent {
   conn: ConnectionInfo;
   version: KmipVersion;
+  /** Undefined when the certificate matched no binding. */
+  identity: Identity | undefined;
+  /** The authorization decision; undefined when the item never reached authorization. */
+  decision: Decision | undefined;
   operation: number | undefined;
+  /** Unique Identifiers named in the request payload or returned in the response payload. */
+  uids: string[];
   status: number;
   reason: number | undefined;
   durationMs: number;
   batchIndex: number;
 }
+
+/** Without access control every principal acts in this tenant, with full rights (tests, message-layer only). */
+const OPEN_IDENTITY: Identity = { tenant: 'default', scope: 'default', role: 'none', rule: 'no access control configured' };
 
 export interface ExecutorOptions {
   handlers: HandlerTable;
@@ -42,8 +53,15 @@ export interface ExecutorOptions {
   clock?: () => Date;
   /** Storage and HSM for the handlers; absent when the server runs without a store (message layer only). */
   services?: OperationServices;
-  /** Called once per batch item after the response is settled. */
+  /** Authentication and authorization; absent: everyone acts in tenant "default" with every right. */
+  access?: AccessControl;
+  /** Called once per batch item after the response is settled (metrics, logs). */
   onItem?: (ev: ItemEvent) => void;
+  /**
+   * The audit trail: one call per message with one event per batch item, awaited before the
+   * response is sent, so every answered item has a durable record.
+   */
+  audit?: (events: ItemEvent[]) => Promise<void>;
 }
 
 const Status = Enum.ResultStatus;
@@ -54,6 +72,8 @@ interface ItemOutcome {
   failed: boolean;
   operation: number | undefined;
   started: number;
+  decision?: Decision;
+  requestUids?: string[];
 }
 
 export function createExecutor(options: ExecutorOptions): MessageExecutor {
@@ -171,7 +191,9 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
     // Discover Versions never start a transaction.
     let unit: UnitOfWork | undefined;
     const services = options.services;
-    const tenant = services?.tenantOf(conn.principal) ?? '';
+    const access = options.access;
+    const identity = access === undefined ? OPEN_IDENTITY : access.identify(conn.principal);
+    const tenant = identity?.tenant ?? '';
     const opCtx: OperationContext = {
       version: schema.version,
       lenientUnknown: schema.lenientUnknown ?? false,
@@ -182,7 +204,7 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
       tenant,
       get unit(): UnitOfWork {
         if (services === undefined) throw new Error('no object store is configured');
-        return (unit ??= services.openUnit(tenant));
+        return (unit ??= services.openUnit(identity?.scope ?? tenant));
       },
       get keys() {
         if (services === undefined) throw new Error('no key protector is configured');
@@ -207,11 +229,24 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
       if (stopped) break;
       if (!p.ok) {
         outcomes.push({ item: failureItem(p.operation, p.id, toFailure(p.err)), failed: true, operation: p.operation, started });
+      } else if (identity === undefined) {
+        const failure: Failure = { reason: Enum.ResultReason.AuthenticationNotSuccessful, message: 'The client certificate is not bound to any role', level: 'warn' };
+        outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started });
       } else if (critical) {
         const failure: Failure = { reason: Enum.ResultReason.FeatureNotSupported, message: 'Critical Message Extension not supported', level: 'info' };
         outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started });
       } else {
-        outcomes.push(await runItem(p.item, opCtx, started));
+        const decision = access?.authorize(identity, p.item.operation);
+        if (decision !== undefined && !decision.allowed) {
+          const failure: Failure = { reason: Enum.ResultReason.PermissionDenied, message: 'Permission denied', level: 'info', detail: decision.rule };
+          clog.info({ op: p.item.operation, role: identity.role, rule: decision.rule }, 'operation denied');
+          outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started, decision, requestUids: uidsIn(p.item.requestPayload) });
+        } else {
+          const outcome = await runItem(p.item, opCtx, started);
+          outcome.decision = decision;
+          outcome.requestUids = uidsIn(p.item.requestPayload);
+          outcomes.push(outcome);
+        }
       }
       const last = outcomes[outcomes.length - 1]!;
       if (last.failed && continuation !== Continuation.Continue) stopped = true;
@@ -236,17 +271,27 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
       }
     }
 
-    outcomes.forEach((o, i) => {
-      options.onItem?.({
-        conn,
-        version: schema.version,
-        operation: o.operation,
-        status: o.item.resultStatus,
-        reason: o.item.resultReason,
-        durationMs: performance.now() - o.started,
-        batchIndex: i,
-      });
-    });
+    const events: ItemEvent[] = outcomes.map((o, i) => ({
+      conn,
+      version: schema.version,
+      identity,
+      decision: o.decision,
+      uids: [...new Set([...(o.requestUids ?? []), ...uidsIn(o.item.responsePayload)])],
+      operation: o.operation,
+      status: o.item.resultStatus,
+      reason: o.item.resultReason,
+      durationMs: performance.now() - o.started,
+      batchIndex: i,
+    }));
+    for (const ev of events) options.onItem?.(ev);
+    if (options.audit !== undefined) {
+      try {
+        await options.audit(events);
+      } catch (err) {
+        // The items already happened (and may be committed); the failure must be loud, not silent.
+        clog.error({ err: err instanceof Error ? err.message : String(err) }, 'audit record could not be written');
+      }
+    }
     return outcomes;
   }
 
@@ -289,7 +334,8 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
   function encodeWithinLimit(ctx: SchemaContext, header: RequestHeader, outcomes: ItemOutcome[]): Buffer {
     const nodes = outcomes.map((o) => responseBatchItem.encode(Tag.BatchItem, o.item, ctx));
     const full = encodeResponse(ctx, header, nodes);
-    const max = header.maximumResponseSize;
+    const clientMax = header.maximumResponseSize;
+    const max = clientMax === undefined ? limits.maxResponseBytes : Math.min(clientMax, limits.maxResponseBytes ?? clientMax);
     if (max === undefined || full.length <= max) return full;
     const tooLarge: Failure = { reason: Enum.ResultReason.ResponseTooLarge, message: `Response exceeds Maximum Response Size of ${max} bytes`, level: 'info' };
     const shrunk = outcomes.map((o) =>
@@ -338,6 +384,13 @@ function fallbackVersion(v: KmipVersion | undefined): KmipVersion {
   if (v !== undefined && v.major < 1) return { major: 1, minor: 0 };
   if (v !== undefined && v.major === 1) return { major: 1, minor: 4 };
   return supportedVersions[0]!;
+}
+
+/** Unique Identifiers directly inside a payload (the objects an item names or returns). */
+function uidsIn(payload: TtlvNode[] | undefined): string[] {
+  const out: string[] = [];
+  for (const n of payload ?? []) if (n.tag === Tag.UniqueIdentifier && n.type === 'TextString') out.push(n.value);
+  return out;
 }
 
 function peekOperation(node: TtlvNode): number | undefined {

@@ -27,13 +27,37 @@ export interface OperationContext {
   readonly keys: KeyProtector;
 }
 
+/** Who a principal is for authorization: its tenant and what it may see. */
+export interface Identity {
+  /** Tenant that owns the objects this principal creates or registers. */
+  tenant: string;
+  /** Tenant whose objects it may see; null: every tenant (operators). */
+  scope: string | null;
+  /** Role name, for logs and the audit trail. */
+  role: string;
+  /** The binding rule that matched, for the audit trail. */
+  rule: string;
+}
+
+/** The outcome of an authorization check, recorded with the batch item. */
+export interface Decision {
+  allowed: boolean;
+  /** Which rule allowed or denied it. */
+  rule: string;
+}
+
+/** Authentication of the principal and authorization of each operation (src/authz implements it). */
+export interface AccessControl {
+  /** The identity bound to a certificate, or undefined: Authentication Not Successful. */
+  identify(principal: Principal): Identity | undefined;
+  authorize(identity: Identity, operation: number): Decision;
+}
+
 /** What the wiring gives the executor so handlers reach storage and the HSM. */
 export interface OperationServices {
-  /** Opens the unit of work for one batch, scoped to the tenant. */
-  openUnit(tenant: string): UnitOfWork;
+  /** Opens the unit of work for one batch; `scope` null sees every tenant. */
+  openUnit(scope: string | null): UnitOfWork;
   keys: KeyProtector;
-  /** The tenant a connection's principal acts in. */
-  tenantOf(principal: Principal): string;
 }
 
 export interface OperationHandler<Req = any, Res = any> {
@@ -52,3 +76,9 @@ export function defineOperation<Req, Res>(handler: OperationHandler<Req, Res>): 
 }
 
 export type PayloadChildren = TtlvNode[];
+
+/** Every principal acts in one tenant with every right: benchmarks and single-tenant tools. */
+export function singleTenantAccess(tenant: string, rule = 'single tenant'): AccessControl {
+  const identity: Identity = { tenant, scope: tenant, role: 'all', rule };
+  return { identify: () => identity, authorize: () => ({ allowed: true, rule }) };
+}

@@ -47,9 +47,16 @@ export async function openOpsHarness(options: OpsHarnessOptions = {}): Promise<O
     log: pino({ level: process.env.KMIPD_TEST_LOG ?? 'silent' }),
     clock: options.clock,
     services: {
-      openUnit: (tenant) => store.begin({ tenant }),
+      openUnit: (scope) => store.begin({ tenant: scope }),
       keys,
-      tenantOf: (principal) => tenants.get(principal) ?? 'default',
+    },
+    // Each send names its tenant through the principal; every operation is allowed.
+    access: {
+      identify: (principal) => {
+        const tenant = tenants.get(principal) ?? 'default';
+        return { tenant, scope: tenant, role: 'test', rule: 'ops-harness' };
+      },
+      authorize: () => ({ allowed: true, rule: 'ops-harness' }),
     },
   });
   return {

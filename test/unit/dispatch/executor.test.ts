@@ -60,7 +60,6 @@ function fakeServices(commit: () => Promise<void>, rollback: () => void): Operat
   return {
     openUnit: () => ({ commit, rollback }) as unknown as UnitOfWork,
     keys: {} as KeyProtector,
-    tenantOf: () => 't1',
   };
 }
 
@@ -246,6 +245,15 @@ describe('batches', () => {
     expect(res.batchItems[0]!.resultReason).toBe(Enum.ResultReason.ResponseTooLarge);
     const ok = await roundTrip(makeExecutor(), encodeRequest(v14, [create(big)], { maximumResponseSize: 4096 }));
     expect(ok.batchItems[0]!.resultStatus).toBe(Enum.ResultStatus.Success);
+  });
+
+  it('the server ceiling applies even when the client sets none, and a client cannot raise it', async () => {
+    const capped = makeExecutor([], { limits: { ...limits, maxResponseBytes: 300 } });
+    const big = 'x'.repeat(500);
+    const none = await roundTrip(capped, encodeRequest(v14, [create(big)]));
+    expect(none.batchItems[0]!.resultReason).toBe(Enum.ResultReason.ResponseTooLarge);
+    const raised = await roundTrip(capped, encodeRequest(v14, [create(big)], { maximumResponseSize: 1 << 20 }));
+    expect(raised.batchItems[0]!.resultReason).toBe(Enum.ResultReason.ResponseTooLarge);
   });
 });
 

@@ -1,0 +1,98 @@
+/**
+ * The wiring of one kmipd process (STYLE.md: "wiring is one createServer(config)"): the HSM key
+ * protector, the object store, the handler table and the message executor, with metrics and health
+ * checks. `kmipd serve` passes this factory to the transport.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolvePath } from '../config/config.js';
+import { createExecutor } from '../dispatch/executor.js';
+import { openPkcs11Protector } from '../hsm/pkcs11-protector.js';
+import type { HsmConfig } from '../hsm/config.js';
+import { enumValueName } from '../kmip/registry.js';
+import { createHandlerTable } from '../ops/index.js';
+import { openSqliteStore } from '../store/index.js';
+import type { ExecutorContext, ExecutorFactory } from '../cli/serve.js';
+import type { KmipdConfig } from '../config/config.js';
+import { DEFAULT_DURATION_BUCKETS } from '../observability/metrics.js';
+
+export function packageVersion(): string {
+  const pkg = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/** The deployment's HSM settings with paths resolved against the deployment directory. */
+export function hsmConfigOf(config: KmipdConfig, dir: string): HsmConfig {
+  const h = config.hsm;
+  return {
+    module: h.module,
+    tokenLabel: h.tokenLabel,
+    pin: { env: h.pinEnv, file: h.pinFile ? resolvePath(dir, h.pinFile) : undefined },
+    kekLabelPrefix: h.kekLabelPrefix,
+    softhsmConf: h.softhsmConf ? resolvePath(dir, h.softhsmConf) : undefined,
+  };
+}
+
+export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext) => {
+  const { config, dir, log, metrics, health } = ctx;
+  const keys = await openPkcs11Protector(hsmConfigOf(config, dir), log.child({ component: 'hsm' }));
+  try {
+    // Refuse to serve without a KEK: every create would fail later, and silently.
+    await keys.currentKekVersion();
+  } catch (err) {
+    await keys.close();
+    throw err;
+  }
+  const store = await openSqliteStore({ path: resolvePath(dir, config.store.path) });
+
+  const requests = metrics.counter({
+    name: 'kmipd_requests_total',
+    help: 'Batch items answered, by operation and result.',
+    labelNames: ['operation', 'result'] as const,
+  });
+  const duration = metrics.histogram({
+    name: 'kmipd_request_duration_seconds',
+    help: 'Time to answer one batch item, by operation.',
+    labelNames: ['operation'] as const,
+    buckets: DEFAULT_DURATION_BUCKETS,
+  });
+
+  const handlers = createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: packageVersion() });
+  const executor = createExecutor({
+    handlers,
+    limits: {
+      maxMessageBytes: config.limits.maxMessageBytes,
+      maxDepth: config.limits.maxDepth,
+      maxBatchCount: config.limits.maxBatchCount,
+      maxResponseBytes: config.limits.maxResponseBytes,
+    },
+    log: log.child({ component: 'kmip' }),
+    services: {
+      openUnit: (scope) => store.begin({ tenant: scope }),
+      keys,
+    },
+    onItem(ev) {
+      const operation = (ev.operation !== undefined && enumValueName('Operation', ev.operation)) || 'unknown';
+      const result =
+        ev.reason === undefined
+          ? (enumValueName('ResultStatus', ev.status) ?? 'unknown')
+          : (enumValueName('ResultReason', ev.reason) ?? 'unknown');
+      requests.inc({ operation, result });
+      duration.observe({ operation }, ev.durationMs / 1000);
+    },
+  });
+
+  health.register('hsm', async () => {
+    const h = await keys.health();
+    return { ok: h.ok, detail: h.detail };
+  });
+  health.register('store', () => ({ ok: true, detail: `${store.stats().unitsCommitted} units committed` }));
+
+  return {
+    execute: (message, conn) => executor.execute(message, conn),
+    async close() {
+      await store.close();
+      await keys.close();
+    },
+  };
+};

@@ -1,0 +1,315 @@
+/**
+ * The deployment configuration file `DIR/kmipd.json`: its schema, defaults and validation.
+ *
+ * Every field has a default, so a file may hold only what differs. Unknown fields are errors
+ * rather than ignored: a misspelt limit would otherwise silently keep its default. Errors name
+ * the field by its dotted path (`limits.maxBatchCount`) and say what was expected. Relative
+ * paths in the file are relative to DIR, so a deployment directory can be moved as a whole.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { isAbsolute, join, resolve } from 'node:path';
+
+export const CONFIG_FILE_NAME = 'kmipd.json';
+
+export interface TlsConfig {
+  /** PEM bundle of the CAs whose client certificates are accepted; may hold several (external ones too). */
+  ca: string;
+  /** Server certificate chain (PEM), leaf first. */
+  cert: string;
+  /** Server private key (PEM). */
+  key: string;
+  /** Refuse client certificates that lack the clientAuth extended key usage (1.3.6.1.5.5.7.3.2). */
+  requireClientAuthEku: boolean;
+  /** Also offer CBC suites and static-RSA key exchange for appliances that predate AEAD suites. */
+  legacyCiphers: boolean;
+}
+
+export interface HsmConfig {
+  module: string;
+  tokenLabel: string;
+  /** File holding the user PIN; read when `pinEnv` is unset. */
+  pinFile: string;
+  /** Environment variable that, when set, supplies the user PIN instead of `pinFile`. */
+  pinEnv: string;
+  /** SoftHSM2 configuration (token directory); ignored for hardware modules. */
+  softhsmConf: string;
+  kekLabelPrefix: string;
+}
+
+export interface StoreConfig {
+  kind: 'sqlite';
+  path: string;
+}
+
+/**
+ * Resource limits. Each bounds what one client, or all clients together, can make the server
+ * hold or wait for; the comments on `defaultLimits` give the reason for each default.
+ */
+export interface LimitsConfig {
+  maxMessageBytes: number;
+  maxResponseBytes: number;
+  maxBatchCount: number;
+  maxDepth: number;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+  readTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  drainTimeoutMs: number;
+}
+
+export interface AdminConfig {
+  /** `host:port` of the health/metrics HTTP listener, or null to disable it. */
+  listen: string | null;
+}
+
+export const LOG_LEVEL_NAMES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
+
+export interface LogConfig {
+  level: LogLevelName;
+}
+
+export interface KmipdConfig {
+  /** `host:port` of the KMIP listener. 5696 is the IANA port for KMIP over TLS. */
+  listen: string;
+  tls: TlsConfig;
+  hsm: HsmConfig;
+  store: StoreConfig;
+  limits: LimitsConfig;
+  admin: AdminConfig;
+  log: LogConfig;
+}
+
+const MiB = 1024 * 1024;
+
+export const defaultLimits: Readonly<LimitsConfig> = {
+  // Largest request accepted. KMIP requests are small (a Register of a 4096-bit certificate
+  // chain is a few KiB; 64 batched Gets are ~10 KiB); 1 MiB leaves two orders of magnitude of
+  // headroom while capping what one connection can make the server buffer before parsing.
+  maxMessageBytes: 1 * MiB,
+  // Largest response built. Matches the request ceiling: a Locate returning ~25k identifiers or a
+  // batch of 64 key Gets fits; beyond that clients must page (KMIP Maximum Items/Offset Items).
+  maxResponseBytes: 1 * MiB,
+  // Batch items per request. Tape libraries batch >= 32 items (one per drive/cartridge), arrays
+  // fewer; 64 covers them with room while bounding the work one message can queue.
+  maxBatchCount: 64,
+  // Structure nesting depth. Real KMIP messages nest < 10 deep (message, batch item, payload,
+  // attributes, attribute, value, key block...); 32 leaves headroom and bounds decoder recursion.
+  maxDepth: 32,
+  // TLS handshake deadline. A handshake is two round trips plus one RSA operation, well under a
+  // second even for embedded appliance CPUs; 10 s tolerates slow links, and a peer that opens a
+  // socket and never sends a ClientHello holds a connection slot for at most that long.
+  handshakeTimeoutMs: 10_000,
+  // Idle connection (no request started). Appliances keep a connection open between key requests;
+  // 5 minutes keeps those warm yet reclaims slots from peers that vanished behind NAT/firewalls,
+  // and a reconnect costs one (resumed) handshake.
+  idleTimeoutMs: 300_000,
+  // Time to receive one whole message once its first byte arrived. 1 MiB at 1 Mbit/s takes ~8 s;
+  // 30 s covers slow management networks, while a client trickling bytes (slowloris) is dropped
+  // because the timer runs per message, not per byte.
+  readTimeoutMs: 30_000,
+  // Concurrent connections, all clients together. An idle mutual-TLS connection costs tens of KiB,
+  // so 4096 stays far below memory and fd limits while exceeding the fleet of a large site
+  // (hundreds of arrays/libraries, a few connections each).
+  maxConnections: 4096,
+  // Concurrent connections from one IP address. A large tape library (up to ~128 drives) or an
+  // array's controllers may sit behind one address; 128 fits them while one misbehaving or
+  // compromised host cannot take more than 1/32 of the global slots.
+  maxConnectionsPerAddress: 128,
+  // Shutdown grace. Requests finish in milliseconds (HSM and SQLite commits); 10 s lets in-flight
+  // work complete and flush, stays inside systemd's default 90 s stop timeout, and caps how long a
+  // client that keeps pipelining can delay a stop.
+  drainTimeoutMs: 10_000,
+};
+
+export function defaultConfig(): KmipdConfig {
+  return {
+    listen: '127.0.0.1:5696',
+    tls: {
+      ca: 'certs/ca.crt',
+      cert: 'certs/server.crt',
+      key: 'certs/server.key',
+      requireClientAuthEku: true,
+      legacyCiphers: false,
+    },
+    hsm: {
+      module: '/usr/lib/softhsm/libsofthsm2.so',
+      tokenLabel: 'kmipd',
+      pinFile: 'hsm/pin',
+      pinEnv: 'KMIPD_HSM_PIN',
+      softhsmConf: 'hsm/softhsm2.conf',
+      kekLabelPrefix: 'kmipd-kek',
+    },
+    store: { kind: 'sqlite', path: 'data/kmipd.db' },
+    limits: { ...defaultLimits },
+    admin: { listen: '127.0.0.1:9696' },
+    log: { level: 'info' },
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    /** Dotted path of the offending field, empty for file-level problems. */
+    readonly field: string,
+    detail: string,
+  ) {
+    super(field ? `${file}: ${field}: ${detail}` : `${file}: ${detail}`);
+  }
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port`, `[v6]:port`; the port may be 0 (pick a free one, for tests). */
+export function parseHostPort(text: string): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  if (!m) throw new Error(`expected host:port (IPv6 as [addr]:port), got ${JSON.stringify(text)}`);
+  const host = (m[1] ?? m[2])!;
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`port ${port} is out of range`);
+  if (m[1] !== undefined && isIP(host) !== 6) throw new Error(`${JSON.stringify(host)} is not an IPv6 address`);
+  return { host, port };
+}
+
+export function formatHostPort(hp: HostPort): string {
+  return isIP(hp.host) === 6 ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}
+
+/** Resolves a path from the config file: absolute paths stay, relative ones are relative to DIR. */
+export function resolvePath(dir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(dir, p);
+}
+
+// --- validation -------------------------------------------------------------------------------
+
+/** A field validator: returns the accepted value or a description of what was expected. */
+type Check<T> = (value: unknown) => { ok: true; value: T } | { ok: false; expected: string };
+
+const str: Check<string> = (v) => (typeof v === 'string' && v.length > 0 ? { ok: true, value: v } : { ok: false, expected: 'a non-empty string' });
+
+const bool: Check<boolean> = (v) => (typeof v === 'boolean' ? { ok: true, value: v } : { ok: false, expected: 'true or false' });
+
+function int(min: number, max: number): Check<number> {
+  return (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? { ok: true, value: v }
+      : { ok: false, expected: `an integer from ${min} to ${max}` };
+}
+
+function oneOf<const T extends string>(values: readonly T[]): Check<T> {
+  return (v) =>
+    typeof v === 'string' && (values as readonly string[]).includes(v)
+      ? { ok: true, value: v as T }
+      : { ok: false, expected: `one of ${values.map((x) => JSON.stringify(x)).join(', ')}` };
+}
+
+const hostPort: Check<string> = (v) => {
+  const expected = '"host:port" (IPv6 as "[addr]:port", port 0-65535)';
+  if (typeof v !== 'string') return { ok: false, expected };
+  try {
+    parseHostPort(v);
+    return { ok: true, value: v };
+  } catch {
+    return { ok: false, expected };
+  }
+};
+
+function nullable<T>(check: Check<T>): Check<T | null> {
+  return (v) => (v === null ? { ok: true, value: null } : check(v));
+}
+
+/** The schema mirrors KmipdConfig: one validator per leaf field. */
+type Schema<T> = { [K in keyof T]: T[K] extends string | number | boolean | null ? Check<T[K]> : Schema<T[K]> };
+
+const DAY_MS = 86_400_000;
+
+const schema: Schema<KmipdConfig> = {
+  listen: hostPort,
+  tls: { ca: str, cert: str, key: str, requireClientAuthEku: bool, legacyCiphers: bool },
+  hsm: { module: str, tokenLabel: str, pinFile: str, pinEnv: str, softhsmConf: str, kekLabelPrefix: str },
+  store: { kind: oneOf(['sqlite'] as const), path: str },
+  limits: {
+    // TTLV needs at least a header; above 64 MiB a message is not KMIP any more.
+    maxMessageBytes: int(64, 64 * MiB),
+    maxResponseBytes: int(64, 64 * MiB),
+    maxBatchCount: int(1, 65_535),
+    maxDepth: int(2, 256),
+    handshakeTimeoutMs: int(100, 300_000),
+    idleTimeoutMs: int(100, DAY_MS),
+    readTimeoutMs: int(100, DAY_MS),
+    maxConnections: int(1, 1_000_000),
+    maxConnectionsPerAddress: int(1, 1_000_000),
+    drainTimeoutMs: int(0, 600_000),
+  },
+  admin: { listen: nullable(hostPort) },
+  log: { level: oneOf(LOG_LEVEL_NAMES) },
+};
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** Merges `raw` over `defaults` field by field, validating each leaf against `spec`. */
+function merge(file: string, path: string, raw: unknown, defaults: Record<string, unknown>, spec: Record<string, unknown>): Record<string, unknown> {
+  if (!isPlainObject(raw)) throw new ConfigError(file, path, `expected an object, got ${describe(raw)}`);
+  for (const key of Object.keys(raw)) {
+    if (!(key in spec)) {
+      throw new ConfigError(file, path ? `${path}.${key}` : key, `unknown field (known: ${Object.keys(spec).join(', ')})`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, rule] of Object.entries(spec)) {
+    const fieldPath = path ? `${path}.${key}` : key;
+    const value = raw[key];
+    if (value === undefined) {
+      out[key] = defaults[key];
+    } else if (typeof rule === 'function') {
+      const r = (rule as Check<unknown>)(value);
+      if (!r.ok) throw new ConfigError(file, fieldPath, `expected ${r.expected}, got ${describe(value)}`);
+      out[key] = r.value;
+    } else {
+      out[key] = merge(file, fieldPath, value, defaults[key] as Record<string, unknown>, rule as Record<string, unknown>);
+    }
+  }
+  return out;
+}
+
+/** Validates a parsed config object; `file` only labels error messages. */
+export function parseConfig(raw: unknown, file = CONFIG_FILE_NAME): KmipdConfig {
+  const defaults = defaultConfig() as unknown as Record<string, unknown>;
+  const config = merge(file, '', raw, defaults, schema as unknown as Record<string, unknown>) as unknown as KmipdConfig;
+  if (config.admin.listen !== null && config.admin.listen === config.listen) {
+    throw new ConfigError(file, 'admin.listen', 'must differ from listen');
+  }
+  return config;
+}
+
+export function loadConfig(dir: string): KmipdConfig {
+  const file = join(dir, CONFIG_FILE_NAME);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ConfigError(file, '', `not found (create a deployment with: kmipd init --dir ${dir})`);
+    throw new ConfigError(file, '', `cannot read: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, '', `not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, file);
+}

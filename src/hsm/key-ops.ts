@@ -1,0 +1,261 @@
+// PKCS#11 primitives of the key hierarchy, one session at a time (PKCS#11 v2.40 §5.13 key
+// management: C_GenerateKey, C_WrapKey, C_UnwrapKey; §5.11 C_Sign/C_Verify with
+// CKM_SHA256_HMAC; PKCS#11 Current Mechanisms §2.14 CKM_AES_KEY_WRAP_PAD = RFC 5649).
+// The protector composes these; they are exported on their own so that tests can run the very
+// same wrap path under an extractable test KEK and compare it with node's RFC 5649.
+
+import type { Attribute, Mechanism } from 'pkcs11js';
+import { HsmError, HsmErrorCode, ckrOf } from './errors.js';
+import { MAC_BYTES, decodeEnvelope, encodeEnvelope, rfc5649WrappedLength, trimUnwrapped } from './envelope.js';
+import { ck, type Handle, type LoadedModule } from './pkcs11-library.js';
+
+export const WRAP_MECHANISM: Mechanism = { mechanism: ck.CKM_AES_KEY_WRAP_PAD };
+export const MAC_MECHANISM: Mechanism = { mechanism: ck.CKM_SHA256_HMAC };
+
+/**
+ * The calls that have non-blocking variants in pkcs11js, dispatched to the synchronous or the
+ * thread-pool version. Synchronous is the default: SoftHSM answers in microseconds, and the
+ * async variants cost more in thread hand-off than they save (see the protector's header).
+ */
+export class Pkcs11Calls {
+  constructor(
+    readonly module: LoadedModule,
+    readonly useAsync: boolean,
+  ) {}
+
+  get p11() {
+    return this.module.p11;
+  }
+
+  generateKey(session: Handle, mech: Mechanism, template: Attribute[]): Promise<Handle> | Handle {
+    if (!this.useAsync) return this.p11.C_GenerateKey(session, mech, template);
+    return this.track(this.p11.C_GenerateKeyAsync(session, mech, template));
+  }
+
+  wrapKey(session: Handle, kek: Handle, key: Handle, out: Buffer): Promise<Buffer> | Buffer {
+    if (!this.useAsync) return this.p11.C_WrapKey(session, WRAP_MECHANISM, kek, key, out);
+    return this.track(this.p11.C_WrapKeyAsync(session, WRAP_MECHANISM, kek, key, out));
+  }
+
+  unwrapKey(session: Handle, kek: Handle, wrapped: Buffer, template: Attribute[]): Promise<Handle> | Handle {
+    if (!this.useAsync) return this.p11.C_UnwrapKey(session, WRAP_MECHANISM, kek, wrapped, template);
+    return this.track(this.p11.C_UnwrapKeyAsync(session, WRAP_MECHANISM, kek, wrapped, template));
+  }
+
+  sign(session: Handle, key: Handle, data: Buffer): Promise<Buffer> | Buffer {
+    this.p11.C_SignInit(session, MAC_MECHANISM, key);
+    if (!this.useAsync) return this.p11.C_Sign(session, data, Buffer.alloc(MAC_BYTES));
+    return this.track(this.p11.C_SignAsync(session, data, Buffer.alloc(MAC_BYTES)));
+  }
+
+  verify(session: Handle, key: Handle, data: Buffer, mac: Buffer): Promise<boolean> | boolean {
+    this.p11.C_VerifyInit(session, MAC_MECHANISM, key);
+    if (!this.useAsync) return this.p11.C_Verify(session, data, mac);
+    return this.track(this.p11.C_VerifyAsync(session, data, mac));
+  }
+
+  private async track<T>(p: Promise<T>): Promise<T> {
+    this.module.inflight++;
+    try {
+      return await p;
+    } finally {
+      this.module.inflight--;
+    }
+  }
+}
+
+const bool = (type: number, value: boolean): Attribute => ({ type, value });
+
+/** A transient secret key that can be wrapped but not read (generate, rewrap). */
+export function wrappableSessionKeyTemplate(keyType: number, valueLen?: number): Attribute[] {
+  const t: Attribute[] = [
+    { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+    { type: ck.CKA_KEY_TYPE, value: keyType },
+    bool(ck.CKA_TOKEN, false),
+    bool(ck.CKA_PRIVATE, true),
+    bool(ck.CKA_SENSITIVE, true),
+    bool(ck.CKA_EXTRACTABLE, true),
+    bool(ck.CKA_ENCRYPT, false),
+    bool(ck.CKA_DECRYPT, false),
+    bool(ck.CKA_SIGN, false),
+    bool(ck.CKA_VERIFY, false),
+    bool(ck.CKA_WRAP, false),
+    bool(ck.CKA_UNWRAP, false),
+    bool(ck.CKA_DERIVE, false),
+  ];
+  if (valueLen !== undefined) t.push({ type: ck.CKA_VALUE_LEN, value: valueLen });
+  return t;
+}
+
+/**
+ * A transient key whose CKA_VALUE we read back once (reveal). Generic secret, because the
+ * material may be of any length and any KMIP type; the key type is not part of the wrap.
+ */
+export function readableSessionKeyTemplate(): Attribute[] {
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+    { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
+    bool(ck.CKA_TOKEN, false),
+    bool(ck.CKA_PRIVATE, true),
+    bool(ck.CKA_SENSITIVE, false),
+    bool(ck.CKA_EXTRACTABLE, true),
+    bool(ck.CKA_ENCRYPT, false),
+    bool(ck.CKA_DECRYPT, false),
+    bool(ck.CKA_SIGN, false),
+    bool(ck.CKA_VERIFY, false),
+    bool(ck.CKA_WRAP, false),
+    bool(ck.CKA_UNWRAP, false),
+    bool(ck.CKA_DERIVE, false),
+  ];
+}
+
+/** Imported material (BYOK): a wrappable generic secret holding `value`. */
+export function importTemplate(value: Buffer): Attribute[] {
+  return [...wrappableSessionKeyTemplate(ck.CKK_GENERIC_SECRET), { type: ck.CKA_VALUE, value }];
+}
+
+/** KEK: AES-256 token object that only wraps and unwraps and can never leave the token. */
+export function kekTemplate(label: string): Attribute[] {
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+    { type: ck.CKA_KEY_TYPE, value: ck.CKK_AES },
+    { type: ck.CKA_VALUE_LEN, value: 32 },
+    { type: ck.CKA_LABEL, value: label },
+    bool(ck.CKA_TOKEN, true),
+    bool(ck.CKA_PRIVATE, true),
+    bool(ck.CKA_SENSITIVE, true),
+    bool(ck.CKA_EXTRACTABLE, false),
+    bool(ck.CKA_WRAP, true),
+    bool(ck.CKA_UNWRAP, true),
+    bool(ck.CKA_ENCRYPT, false),
+    bool(ck.CKA_DECRYPT, false),
+    bool(ck.CKA_SIGN, false),
+    bool(ck.CKA_VERIFY, false),
+    bool(ck.CKA_DERIVE, false),
+    // CKA_MODIFIABLE stays true: SoftHSM refuses C_CopyObject with CKA_TOKEN=false on an
+    // unmodifiable key, and the session copies are what make wrapping fast. CKA_SENSITIVE and
+    // CKA_EXTRACTABLE cannot be relaxed on a modifiable key either (PKCS#11 §4.9).
+  ];
+}
+
+/** Binding key: 256-bit generic secret token object for CKM_SHA256_HMAC, sign/verify only. */
+export function bindingKeyTemplate(label: string): Attribute[] {
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+    { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
+    { type: ck.CKA_VALUE_LEN, value: 32 },
+    { type: ck.CKA_LABEL, value: label },
+    bool(ck.CKA_TOKEN, true),
+    bool(ck.CKA_PRIVATE, true),
+    bool(ck.CKA_SENSITIVE, true),
+    bool(ck.CKA_EXTRACTABLE, false),
+    bool(ck.CKA_SIGN, true),
+    bool(ck.CKA_VERIFY, true),
+    bool(ck.CKA_WRAP, false),
+    bool(ck.CKA_UNWRAP, false),
+    bool(ck.CKA_ENCRYPT, false),
+    bool(ck.CKA_DECRYPT, false),
+    bool(ck.CKA_DERIVE, false),
+  ];
+}
+
+/** Wraps `key` (whose value is `plaintextLength` bytes) under `kek` into an envelope. */
+export async function wrapToEnvelope(
+  calls: Pkcs11Calls,
+  session: Handle,
+  kek: Handle,
+  key: Handle,
+  plaintextLength: number,
+): Promise<Buffer> {
+  const expected = rfc5649WrappedLength(plaintextLength);
+  const inner = await calls.wrapKey(session, kek, key, Buffer.alloc(expected + 16));
+  if (inner.length !== expected) {
+    throw new HsmError(
+      HsmErrorCode.DeviceError,
+      `HSM returned a ${inner.length}-byte wrap for ${plaintextLength} bytes of key material (expected ${expected})`,
+    );
+  }
+  return encodeEnvelope(plaintextLength, inner);
+}
+
+/** Return values of C_UnwrapKey that mean "this blob does not decrypt under this KEK". */
+const UNWRAP_INTEGRITY = new Set([
+  'CKR_GENERAL_ERROR', // SoftHSM's answer to an RFC 5649 integrity-check failure (STACK.md)
+  'CKR_WRAPPED_KEY_INVALID',
+  'CKR_WRAPPED_KEY_LEN_RANGE',
+  'CKR_ENCRYPTED_DATA_INVALID',
+  'CKR_ENCRYPTED_DATA_LEN_RANGE',
+  'CKR_DATA_INVALID',
+  'CKR_DATA_LEN_RANGE',
+]);
+
+/** Unwraps an envelope's key under `kek` into a new session object; returns its handle. */
+export async function unwrapEnvelope(
+  calls: Pkcs11Calls,
+  session: Handle,
+  kek: Handle,
+  envelope: Buffer,
+  template: Attribute[],
+): Promise<{ handle: Handle; plaintextLength: number }> {
+  const { plaintextLength, wrappedKey } = decodeEnvelope(envelope);
+  try {
+    const handle = await calls.unwrapKey(session, kek, wrappedKey, template);
+    return { handle, plaintextLength };
+  } catch (e) {
+    const ckr = ckrOf(e);
+    if (ckr !== undefined && UNWRAP_INTEGRITY.has(ckr)) {
+      throw new HsmError(HsmErrorCode.IntegrityFailure, `integrity check failed: wrapped key rejected by the HSM (${ckr})`, {
+        ckr,
+      });
+    }
+    throw e;
+  }
+}
+
+/** Reads the value of a readable session key, cut to the recorded length. */
+export function readKeyValue(calls: Pkcs11Calls, session: Handle, key: Handle, plaintextLength: number): Buffer {
+  const [attr] = calls.p11.C_GetAttributeValue(session, key, [{ type: ck.CKA_VALUE }]);
+  if (attr?.value === undefined) throw new HsmError(HsmErrorCode.DeviceError, 'HSM returned no CKA_VALUE');
+  return trimUnwrapped(attr.value, plaintextLength);
+}
+
+export async function computeMac(calls: Pkcs11Calls, session: Handle, macKey: Handle, data: Buffer): Promise<Buffer> {
+  const mac = await calls.sign(session, macKey, data);
+  if (mac.length !== MAC_BYTES) throw new HsmError(HsmErrorCode.DeviceError, `HSM returned a ${mac.length}-byte MAC`);
+  return Buffer.from(mac);
+}
+
+/** Verifies a MAC inside the HSM; any mismatch is an IntegrityFailure. */
+export async function verifyMac(
+  calls: Pkcs11Calls,
+  session: Handle,
+  macKey: Handle,
+  data: Buffer,
+  mac: Buffer,
+): Promise<void> {
+  const fail = (ckr?: string) =>
+    new HsmError(HsmErrorCode.IntegrityFailure, 'integrity check failed: MAC does not match the object binding', {
+      ...(ckr ? { ckr } : {}),
+    });
+  if (mac.length !== MAC_BYTES) throw fail();
+  let ok: boolean;
+  try {
+    ok = await calls.verify(session, macKey, data, mac);
+  } catch (e) {
+    const ckr = ckrOf(e);
+    if (ckr === 'CKR_SIGNATURE_INVALID' || ckr === 'CKR_SIGNATURE_LEN_RANGE') throw fail(ckr);
+    throw e;
+  }
+  if (!ok) throw fail();
+}
+
+/** C_DestroyObject that never throws: used in `finally` blocks where an error is already flying. */
+export function destroyQuietly(calls: Pkcs11Calls, session: Handle, obj: Handle): boolean {
+  try {
+    calls.p11.C_DestroyObject(session, obj);
+    return true;
+  } catch {
+    // Session objects die with their session anyway; a lost session is handled by the caller.
+    return false;
+  }
+}

@@ -1,0 +1,55 @@
+// A real kmipd for the vector and interop suites, in-process: `initDeployment` (src/cli/init.ts)
+// into a temp dir, then `serveDeployment` (src/cli/serve.ts) on 127.0.0.1 with a free port and
+// no admin listener. Clients use the deployment's own CA and admin certificate (CN=admin, with
+// the clientAuth extended key usage).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initDeployment } from '../../src/cli/init.js';
+import { serveDeployment, type ExecutorFactory, type RunningDeployment } from '../../src/cli/serve.js';
+import { kmipdExecutorFactory } from '../../src/app/executor-factory.js';
+
+export interface KmipdUnderTest {
+  host: string;
+  port: number;
+  /** PEM contents: the deployment CA, and the admin client certificate and key. */
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+  /** Paths of the same files, for clients that read files (PyKMIP). */
+  paths: { ca: string; cert: string; key: string };
+  running: RunningDeployment;
+  stop(): Promise<void>;
+}
+
+/** A real deployment (`kmipd init`) served with the production wiring on an ephemeral port. */
+export async function startKmipdUnderTest(executorFactory: ExecutorFactory = kmipdExecutorFactory): Promise<KmipdUnderTest> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'kmipd-under-test-'));
+  const dir = path.join(root, 'deployment');
+  try {
+    await initDeployment(dir, { adminListen: null, print: () => undefined });
+    const running = await serveDeployment(dir, {
+      listen: '127.0.0.1:0',
+      adminListen: null,
+      executorFactory,
+      logDestination: { write: () => undefined },
+    });
+    const paths = { ca: path.join(dir, 'certs', 'ca.crt'), cert: path.join(dir, 'certs', 'admin.crt'), key: path.join(dir, 'certs', 'admin.key') };
+    return {
+      host: '127.0.0.1',
+      port: running.kmip.address.port,
+      ca: readFileSync(paths.ca),
+      cert: readFileSync(paths.cert),
+      key: readFileSync(paths.key),
+      paths,
+      running,
+      stop: async () => {
+        await running.shutdown();
+        rmSync(root, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+}
