@@ -1,6 +1,6 @@
-// PKCS#11 primitives of the key hierarchy, one session at a time (PKCS#11 v2.40 §5.13 key
-// management: C_GenerateKey, C_WrapKey, C_UnwrapKey; §5.11 C_Sign/C_Verify with
-// CKM_SHA256_HMAC; PKCS#11 Current Mechanisms §2.14 CKM_AES_KEY_WRAP_PAD = RFC 5649).
+// PKCS#11 primitives of the key hierarchy, one session at a time (PKCS#11 v2.40 base §5.14 key
+// management: C_GenerateKey, C_WrapKey, C_UnwrapKey; §5.11-5.12 C_Sign/C_Verify with
+// CKM_SHA256_HMAC; Current Mechanisms, AES Key Wrap: CKM_AES_KEY_WRAP_PAD is RFC 5649).
 // The protector composes these; they are exported on their own so that tests can run the very
 // same wrap path under an extractable test KEK and compare it with node's RFC 5649.
 
@@ -134,7 +134,8 @@ export function kekTemplate(label: string): Attribute[] {
     bool(ck.CKA_DERIVE, false),
     // CKA_MODIFIABLE stays true: SoftHSM refuses C_CopyObject with CKA_TOKEN=false on an
     // unmodifiable key, and the session copies are what make wrapping fast. CKA_SENSITIVE and
-    // CKA_EXTRACTABLE cannot be relaxed on a modifiable key either (PKCS#11 §4.9).
+    // CKA_EXTRACTABLE cannot be relaxed on a modifiable key either (PKCS#11 v2.40 §4.10,
+    // secret key objects: both only ever move towards more protection).
   ];
 }
 
