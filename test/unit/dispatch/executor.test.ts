@@ -112,11 +112,14 @@ describe('Discover Versions and Query', () => {
   });
 
   it('Query Operations lists exactly the handler table', async () => {
+    const table = testTable([]);
+    const exec = createExecutor({ handlers: table, limits, log, services: unitRecorder([]) });
     const q = { operation: Enum.Operation.Query, payload: [{ tag: Tag.QueryFunction, type: 'Enumeration', value: Enum.QueryFunction.QueryOperations } as TtlvNode] };
-    const res = await roundTrip(makeExecutor(), encodeRequest(v14, [q]));
-    const ops = res.batchItems[0]!.responsePayload!.filter((n) => n.tag === Tag.Operation).map((n) => n.value);
-    const byValue = (a: unknown, b: unknown) => Number(a) - Number(b);
-    expect(ops).toEqual([Enum.Operation.Create, Enum.Operation.Get, Enum.Operation.Query, Enum.Operation.DiscoverVersions].sort(byValue));
+    const res = await roundTrip(exec, encodeRequest(v14, [q]));
+    const ops = res.batchItems[0]!.responsePayload!.filter((n) => n.tag === Tag.Operation).map((n) => Number(n.value));
+    const byValue = (a: number, b: number) => a - b;
+    expect(ops).toEqual([...table.keys()].sort(byValue));
+    expect(ops).toEqual(expect.arrayContaining([Enum.Operation.Create, Enum.Operation.Get, Enum.Operation.Query, Enum.Operation.DiscoverVersions]));
   });
 });
 
