@@ -83,19 +83,38 @@ export function indexKeys(name: string, value: TtlvNode): IndexKeys {
   }
 }
 
+/** The fields each structure's text key is made of (see structureKeys). */
+const keyedFields: Readonly<Record<string, readonly number[]>> = {
+  Name: [Tag.NameValue],
+  AlternativeName: [Tag.AlternativeNameValue],
+  RotateName: [Tag.RotateNameValue],
+  Link: [Tag.LinkedObjectIdentifier],
+  KeyValueLocation: [Tag.KeyValueLocationValue],
+  Digest: [Tag.DigestValue],
+  ApplicationSpecificInformation: [Tag.ApplicationNamespace, Tag.ApplicationData],
+};
+
 /**
  * Narrowing key of a structure filter with fields left out (Locate, KMIP 2.1 §6.1.28): the whole
  * text key when its fields are all given, a prefix when only the leading part is (Application
- * Specific Information by namespace alone), nothing when the keyed field is absent.
+ * Specific Information by namespace alone), null when the keyed field is absent. `exact` says the
+ * key alone decides the match: the filter holds nothing but keyed fields and the key is not
+ * clipped, so no value needs checking afterwards.
  */
-export function partialKeys(name: string, value: TtlvNode): { text: string } | { prefix: string } | null {
-  if (value.type === 'Structure' && name === 'ApplicationSpecificInformation') {
+export function partialKeys(name: string, value: TtlvNode): ({ text: string } | { prefix: string }) & { exact: boolean } | null {
+  if (value.type !== 'Structure') return null;
+  const keyed = keyedFields[name] ?? [];
+  const onlyKeyed = value.value.every((c) => keyed.includes(c.tag) && (c.type === 'TextString' || c.type === 'ByteString'));
+  if (name === 'ApplicationSpecificInformation') {
     const ns = textOf(child(value, Tag.ApplicationNamespace));
-    if (ns === null) return null;
-    if (child(value, Tag.ApplicationData) === undefined) return ns.length + 1 > MAX_KEY_TEXT ? null : { prefix: `${ns}\u001f` };
+    if (ns === null || ns.includes('\u001f')) return null;
+    if (child(value, Tag.ApplicationData) === undefined) {
+      return ns.length + 1 > MAX_KEY_TEXT ? null : { prefix: `${ns}\u001f`, exact: onlyKeyed };
+    }
   }
-  const text = indexKeys(name, value).text;
-  return text === null ? null : { text };
+  const full = structureKeys[name] ? indexKeys(name, value).text : null;
+  if (full === null) return null;
+  return { text: full, exact: onlyKeyed && full.length < MAX_KEY_TEXT };
 }
 
 /**

@@ -33,7 +33,8 @@ interface WellFormedCheck {
 }
 
 class Writer {
-  buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  // Zeroed and unpooled (alloc, not allocUnsafe): the scratch buffer must hold nothing but our own bytes.
+  buf: Buffer = Buffer.alloc(INITIAL_CAPACITY);
   dv: DataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
 
@@ -42,8 +43,9 @@ class Writer {
     if (needed <= this.buf.length) return;
     let capacity = this.buf.length * 2;
     while (capacity < needed) capacity *= 2;
-    const next = Buffer.allocUnsafe(capacity);
+    const next = Buffer.alloc(capacity);
     this.buf.copy(next, 0, 0, this.pos);
+    this.buf.fill(0, 0, this.pos);
     this.buf = next;
     this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
@@ -76,11 +78,19 @@ export function encodeTtlv(node: TtlvNode): Buffer {
     // Copy out so the result is exactly sized and owns its memory.
     return Buffer.from(w.buf.subarray(0, w.pos));
   } finally {
+    // Responses carry key material (Get): the scratch copy must not outlive the call. The
+    // caller owns the returned copy; a dropped private writer is zeroed too before the GC has it.
+    w.buf.fill(0, 0, w.pos);
     if (owned) {
       scratchInUse = false;
       if (w.buf.length > SCRATCH_KEEP) scratch = new Writer();
     }
   }
+}
+
+/** True when the reusable scratch buffer holds no bytes of an earlier message (a hygiene probe for tests). */
+export function scratchIsClean(): boolean {
+  return scratch.buf.every((b) => b === 0);
 }
 
 /** Larger scratch buffers are dropped after use so one big message does not pin memory. */

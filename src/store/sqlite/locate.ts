@@ -105,6 +105,8 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
   if (ranges.some((r) => r.from > r.to)) return 'empty';
 
   const partial = (q.partialAttributes ?? []).map((p) => ({ ...p, keys: partialKeys(p.name, p.value), driver: false }));
+  // Filters whose text key decides the match need no value check, so the SQL can page them.
+  const postFilter = partial.filter((p) => p.keys === null || !p.keys.exact).map(({ name, value }) => ({ name, value }));
   if (q.state !== undefined && q.state.anyOf.every((c) => c.states.length === 0)) return 'empty';
 
   // Choose the driver: a selective text key first (exact, then a partial structure's), then a date range.
@@ -112,7 +114,8 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
   const fromParams: unknown[] = [];
   let distinct = '';
   const driverAttr = attrs.findIndex((a) => a.text !== null);
-  const driverPartial = partial.findIndex((p) => p.keys !== null);
+  // A key prefix (a namespace) usually covers most of a tenant's objects: it probes, never drives.
+  const driverPartial = partial.findIndex((p) => p.keys !== null && 'text' in p.keys);
   if (driverAttr >= 0) {
     const d = attrs.splice(driverAttr, 1)[0] as AttrFilter;
     from = 'attributes d CROSS JOIN objects o ON o.uid = d.uid';
@@ -121,15 +124,10 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
     distinct = 'DISTINCT ';
   } else if (driverPartial >= 0) {
     const d = partial[driverPartial] as (typeof partial)[number];
-    const keys = d.keys as { text: string } | { prefix: string };
+    const keys = d.keys as { text: string };
     from = 'attributes d CROSS JOIN objects o ON o.uid = d.uid';
-    if ('text' in keys) {
-      where.unshift('d.name = ? AND d.key_text = ?');
-      fromParams.push(d.name, keys.text);
-    } else {
-      where.unshift('d.name = ? AND d.key_text >= ? AND d.key_text < ?');
-      fromParams.push(d.name, keys.prefix, prefixEnd(keys.prefix));
-    }
+    where.unshift('d.name = ? AND d.key_text = ?');
+    fromParams.push(d.name, keys.text);
     distinct = 'DISTINCT ';
     d.driver = true; // narrowed by the driver; the value check happens after the query
   } else if (ranges.some((r) => r.bounded)) {
@@ -193,7 +191,8 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
       c.holds.forEach((h, i) => {
         const cond = conditions[i];
         if (h === undefined || cond === undefined) return;
-        parts.push(`${h ? '' : 'NOT '}EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num <= ?)`);
+        // `+a.key_num`: look the object's own rows up by primary key, whatever the key_num statistics say.
+        parts.push(`${h ? '' : 'NOT '}EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND +a.key_num <= ?)`);
         probeParams.push(cond.name, cond.atOrBefore);
       });
       terms.push(parts.join(' AND '));
@@ -209,12 +208,12 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
   const limit = q.maxItems === undefined ? -1 : Math.max(0, Math.floor(q.maxItems));
   const offset = Math.max(0, Math.floor(q.offset ?? 0));
   // Partial filters are checked on the candidates, so paging waits until after that check.
-  const [sqlLimit, sqlOffset] = partial.length > 0 ? [-1, 0] : [limit, offset];
+  const [sqlLimit, sqlOffset] = postFilter.length > 0 ? [-1, 0] : [limit, offset];
   // Parameter order follows the placeholders: driver (first WHERE term), other WHERE terms, probes.
   return {
     sql,
     params: [...fromParams, ...whereParams, ...probeParams, sqlLimit, sqlOffset],
-    partial: partial.map(({ name, value }) => ({ name, value })),
+    partial: postFilter,
     offset,
     limit,
   };

@@ -360,7 +360,7 @@ describe('KEK rotation support', () => {
 });
 
 describe('unique identifiers', () => {
-  it('are UUIDv7: time-ordered, versioned, 74 random bits that differ', () => {
+  it('are UUIDv7: time-ordered, versioned, a counter in rand_a and 62 random bits that differ', () => {
     const a = newUid(1_700_000_000_000);
     const b = newUid(1_700_000_000_001);
     expect(isUid(a)).toBe(true);
@@ -370,10 +370,12 @@ describe('unique identifiers', () => {
     expect(a < b).toBe(true);
     const same = new Set(Array.from({ length: 10_000 }, () => newUid(5)));
     expect(same.size).toBe(10_000);
-    // Random bits vary in every hex position outside the timestamp and version/variant nibbles.
+    // rand_b (after the variant bits) is random in every hex position; rand_a counts up.
     const samples = [...same].slice(0, 200);
-    for (const pos of [15, 16, 17, 20, 21, 22, 24, 30, 35]) {
+    for (const pos of [20, 21, 22, 24, 30, 35]) {
       expect(new Set(samples.map((s) => s[pos])).size).toBeGreaterThan(4);
     }
+    const counters = samples.map((s) => Number.parseInt(s.slice(15, 18), 16));
+    for (let i = 1; i < counters.length; i++) expect(counters[i]).toBe(((counters[i - 1] as number) + 1) & 0xfff);
   });
 });

@@ -1,6 +1,7 @@
 // Canonical TTLV encoding, KMIP 1.4 §9.1.1: expected bytes are written by hand from the rules.
 import { describe, expect, it } from 'vitest';
 import { TtlvError, encodeTtlv } from '../../../src/ttlv/index.js';
+import { scratchIsClean } from '../../../src/ttlv/encode.js';
 import type { TtlvNode } from '../../../src/ttlv/index.js';
 import { hex, toHex } from '../../support/hex.js';
 
@@ -220,5 +221,14 @@ describe('InvalidValue, with the offset where the item would start', () => {
   it('a failed encode leaves the encoder usable', () => {
     invalidAt({ tag: TAG, type: 'Structure', value: [{ tag: TAG, type: 'Integer', value: 1.5 }] });
     expectBytes({ tag: TAG, type: 'Integer', value: 8 }, '420020 02 00000004 00000008 00000000');
+  });
+});
+
+describe('encoder hygiene', () => {
+  it('leaves no copy of an encoded value in its reusable scratch buffer', () => {
+    const secret = Buffer.from('a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90', 'hex');
+    const out = encodeTtlv({ tag: 0x420043, type: 'ByteString', value: secret });
+    expect(out.includes(secret)).toBe(true);
+    expect(scratchIsClean()).toBe(true);
   });
 });
