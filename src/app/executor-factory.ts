@@ -15,6 +15,11 @@ import { openSqliteStore } from '../store/index.js';
 import type { ExecutorContext, ExecutorFactory } from '../cli/serve.js';
 import type { KmipdConfig } from '../config/config.js';
 import { DEFAULT_DURATION_BUCKETS } from '../observability/metrics.js';
+import { createAccessControl } from '../authz/access-control.js';
+import { createAuditTrail } from '../audit/trail.js';
+import { sqliteAccessStore } from '../store/sqlite/bindings.js';
+import { sqliteAuditStore } from '../store/sqlite/audit.js';
+import type { ConnectionGate } from '../server/listener.js';
 
 export function packageVersion(): string {
   const pkg = fileURLToPath(new URL('../../package.json', import.meta.url));
@@ -57,6 +62,15 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     buckets: DEFAULT_DURATION_BUCKETS,
   });
 
+  // K7: certificates → (tenant, role) from the bindings in the store; one audit record per item,
+  // durable (group commit) before the response leaves.
+  const access = createAccessControl({ store: sqliteAccessStore(store.db), log: log.child({ component: 'authz' }) });
+  const audit = createAuditTrail({ store: sqliteAuditStore(store), log: log.child({ component: 'audit' }), explain: (p) => access.explain(p) });
+  const gate: ConnectionGate = {
+    admits: (p) => access.admits(p),
+    attach: (closeWhere) => access.onRevoked((fps) => void closeWhere((p) => fps.has(p.fingerprint))),
+  };
+
   const handlers = createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: packageVersion() });
   const executor = createExecutor({
     handlers,
@@ -71,6 +85,8 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
       openUnit: (scope) => store.begin({ tenant: scope }),
       keys,
     },
+    access,
+    audit: (events) => audit.record(events),
     onItem(ev) {
       const operation = (ev.operation !== undefined && enumValueName('Operation', ev.operation)) || 'unknown';
       const result =
@@ -90,7 +106,9 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
 
   return {
     execute: (message, conn) => executor.execute(message, conn),
+    gate,
     async close() {
+      access.close();
       await store.close();
       await keys.close();
     },

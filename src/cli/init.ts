@@ -16,6 +16,9 @@ import type { KmipdConfig } from '../config/config.js';
 import { generatePin, provisionSoftHsmToken } from '../hsm/token.js';
 import { openPkcs11Protector } from '../hsm/pkcs11-protector.js';
 import { createCa, issueClientCert, issueServerCert, writePemPair } from '../pki/dev-pki.js';
+import { openSqliteStore } from '../store/index.js';
+import { sqliteAccessStore } from '../store/sqlite/bindings.js';
+import { describeCertificate } from '../authz/cert-issuance.js';
 
 export interface InitOptions {
   /** KMIP listen address written to the config (default 127.0.0.1:5696). */
@@ -135,6 +138,19 @@ export async function initDeployment(dirArg: string, options: InitOptions = {}):
 
     // --- data and config -------------------------------------------------------------------
     mkdir(join(dir, 'data'));
+    // The admin certificate is bound to Admin (all tenants) by its fingerprint, so the operator
+    // can connect at once; everyone else gets a binding with `kmipd cert issue` or `role bind`.
+    const dbPath = resolve(dir, config.store.path);
+    const store = await openSqliteStore({ path: dbPath });
+    track(dbPath, `${dbPath}-wal`, `${dbPath}-shm`);
+    try {
+      const access = sqliteAccessStore(store.db);
+      const facts = describeCertificate(admin.cert);
+      access.recordCertificate({ ...facts, name: 'admin', issuedAt: Date.now() });
+      access.addBinding({ field: 'fingerprint', value: facts.fingerprint, tenant: 'default', role: 'Admin', note: 'certs/admin.crt (kmipd init)' });
+    } finally {
+      await store.close();
+    }
     const configPath = join(dir, CONFIG_FILE_NAME);
     // The whole config is written, defaults included, so every knob is visible to the operator.
     writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o640, flag: 'wx' });
@@ -156,7 +172,7 @@ export async function initDeployment(dirArg: string, options: InitOptions = {}):
       '  certs/ca.crt, ca.key     development CA (keep ca.key private: it can mint client certificates)',
       '  certs/server.crt, .key   server certificate for localhost, 127.0.0.1, ::1' +
         (options.serverNames?.length ? `, ${options.serverNames.join(', ')}` : ''),
-      '  certs/admin.crt, .key    client certificate CN=admin (clientAuth)',
+      '  certs/admin.crt, .key    client certificate CN=admin (clientAuth), bound to role Admin (all tenants)',
       `  hsm/                     SoftHSM2 token "${config.hsm.tokenLabel}"; user PIN in hsm/pin, SO PIN in hsm/so-pin (mode 0600)`,
       '  data/                    object store',
       '',

@@ -10,6 +10,9 @@ import { registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
 import { registerStartCommand } from './start.js';
 import { registerTtlvCommands } from './ttlv.js';
+import { registerRoleCommands } from './role.js';
+import { registerCertCommands } from './cert.js';
+import { registerAuditCommands } from './audit.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerConformanceCommand(program);
   registerTtlvCommands(program);
+  registerRoleCommands(program);
+  registerCertCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -204,7 +204,8 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
       tenant,
       get unit(): UnitOfWork {
         if (services === undefined) throw new Error('no object store is configured');
-        return (unit ??= services.openUnit(identity?.scope ?? tenant));
+        // scope null (operators) must reach the store as null: `??` would turn it into the tenant.
+        return (unit ??= services.openUnit(identity === undefined ? tenant : identity.scope));
       },
       get keys() {
         if (services === undefined) throw new Error('no key protector is configured');

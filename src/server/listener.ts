@@ -38,13 +38,30 @@ export type ServerLimits = Pick<
   'maxMessageBytes' | 'handshakeTimeoutMs' | 'idleTimeoutMs' | 'readTimeoutMs' | 'maxConnections' | 'maxConnectionsPerAddress' | 'drainTimeoutMs'
 >;
 
+/**
+ * Lets access control (src/authz, wired in app/) act on the transport: refuse a revoked
+ * certificate right after its handshake, and close open sessions when a certificate is revoked.
+ * It rides on the executor object so `serve` needs no change to pass it along.
+ */
+export interface ConnectionGate {
+  /** false: the certificate is revoked; the connection is closed before any request. */
+  admits(principal: Principal): boolean;
+  /** The listener hands over a function that closes open sessions whose principal matches. */
+  attach(closeWhere: (match: (principal: Principal) => boolean) => number): void;
+}
+
+/** An executor that may carry a connection gate (see ConnectionGate). */
+export interface GatedExecutor extends MessageExecutor {
+  readonly gate?: ConnectionGate;
+}
+
 export interface KmipServerOptions {
   host: string;
   /** 0 picks a free port (tests); the chosen one is in `address`. */
   port: number;
   tls: TlsMaterial & { legacyCiphers: boolean; requireClientAuthEku: boolean; ticketKeys?: Buffer };
   limits: ServerLimits;
-  executor: MessageExecutor;
+  executor: GatedExecutor;
   log: Logger;
   metrics: MetricsRegistry;
 }
@@ -69,6 +86,8 @@ export interface KmipServer {
    * end idle connections; whatever is still open after limits.drainTimeoutMs is destroyed.
    */
   close(): Promise<void>;
+  /** Closes at once every open session whose principal matches; returns how many. */
+  closeWhere(match: (principal: Principal) => boolean): number;
 }
 
 /** Reasons a handshake (or the client check right after it) fails; a fixed set, used as a metric label. */
@@ -85,6 +104,7 @@ export type HandshakeFailure =
   | 'cert_purpose'
   | 'cert_invalid'
   | 'client_eku'
+  | 'cert_revoked'
   | 'tls_error';
 
 function classifyVerifyError(code: string): HandshakeFailure {
@@ -334,6 +354,11 @@ export async function startKmipServer(options: KmipServerOptions): Promise<KmipS
     }
 
     const principal = principalOf(cert);
+    if (executor.gate !== undefined && !executor.gate.admits(principal)) {
+      failHandshake(rec, 'cert_revoked', undefined, cert);
+      socket.destroy();
+      return;
+    }
     const cipher = socket.getCipher();
     rec.state = 'open';
     const connLog = log.child({ conn: rec.id });
@@ -401,6 +426,19 @@ export async function startKmipServer(options: KmipServerOptions): Promise<KmipS
 
   let closePromise: Promise<void> | undefined;
 
+  function closeWhere(match: (principal: Principal) => boolean): number {
+    let closed = 0;
+    for (const s of [...sessions]) {
+      if (!s.closed && match(s.info.principal)) {
+        log.warn({ conn: s.info.id, subject: s.info.principal.subject, fingerprint: s.info.principal.fingerprint }, 'closing connection: certificate revoked');
+        s.destroy('executor_close');
+        closed++;
+      }
+    }
+    return closed;
+  }
+  executor.gate?.attach(closeWhere);
+
   async function drain(): Promise<void> {
     draining = true;
     admission.closeAdmission();
@@ -444,11 +482,12 @@ export async function startKmipServer(options: KmipServerOptions): Promise<KmipS
     sessions: () =>
       [...sessions].map((s) => ({ id: s.info.id, remoteAddress: s.info.remoteAddress, subject: s.info.principal.subject, stats: s.stats })),
     close: () => (closePromise ??= drain()),
+    closeWhere,
   };
 }
 
 export interface ServerWiring {
-  executor: MessageExecutor;
+  executor: GatedExecutor;
   log: Logger;
   metrics: MetricsRegistry;
   /** Overrides `config.listen` (the `serve --listen` option). */

@@ -59,6 +59,62 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX attributes_key_num ON attributes (name, key_num) WHERE key_num IS NOT NULL;
       `),
   },
+  {
+    version: 2,
+    name: 'role bindings, certificates, revocations and the audit trail',
+    // K7: who may do what (src/authz), and the hash-chained record of what was done (src/audit).
+    up: (db) =>
+      db.exec(`
+        -- First matching rule wins, in ascending position; id is stable for unbind.
+        CREATE TABLE role_bindings (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          position   INTEGER NOT NULL,
+          field      TEXT    NOT NULL,
+          value      TEXT    NOT NULL,
+          tenant     TEXT    NOT NULL,
+          role       TEXT    NOT NULL,
+          note       TEXT,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX role_bindings_position ON role_bindings (position, id);
+
+        -- Client certificates this deployment issued or signed (kmipd cert issue|sign).
+        CREATE TABLE client_certificates (
+          fingerprint TEXT    NOT NULL PRIMARY KEY,
+          name        TEXT    NOT NULL UNIQUE,
+          subject     TEXT    NOT NULL,
+          issuer      TEXT    NOT NULL,
+          serial      TEXT    NOT NULL,
+          not_before  INTEGER NOT NULL,
+          not_after   INTEGER NOT NULL,
+          issued_at   INTEGER NOT NULL
+        );
+
+        -- Revoked certificates by SHA-256 fingerprint (ours or an external CA's).
+        CREATE TABLE revoked_certificates (
+          fingerprint TEXT    NOT NULL PRIMARY KEY,
+          name        TEXT,
+          revoked_at  INTEGER NOT NULL,
+          reason      TEXT
+        );
+
+        -- The audit trail: body is the canonical serialisation the hash covers (src/audit/record.ts).
+        CREATE TABLE audit_log (
+          seq       INTEGER PRIMARY KEY,
+          at        INTEGER NOT NULL,
+          body      TEXT    NOT NULL,
+          prev_hash TEXT    NOT NULL,
+          hash      TEXT    NOT NULL
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+        -- The last record's seq and hash, updated in the same transaction: truncation shows.
+        CREATE TABLE audit_head (
+          id   INTEGER PRIMARY KEY CHECK (id = 1),
+          seq  INTEGER NOT NULL,
+          hash TEXT    NOT NULL
+        );
+      `),
+  },
 ];
 
 /** The schema version this build writes. */

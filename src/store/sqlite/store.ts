@@ -43,6 +43,11 @@ export interface SqliteObjectStore extends ObjectStore {
   readonly db: SqliteDatabase;
   /** The SQL and parameters a Locate compiles to, for EXPLAIN QUERY PLAN. */
   explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty';
+  /**
+   * Runs `apply` (synchronous SQL on this connection) inside the next group commit, sharing its
+   * fsync with the units of that group; settles once durable. For store modules (audit trail).
+   */
+  submitWrite(apply: () => void): Promise<void>;
 }
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteObjectStore> {
@@ -114,6 +119,15 @@ class SqliteStore implements SqliteObjectStore {
 
   assertOpen(): void {
     if (this.closed) throw new StoreError('Closed', 'the object store is closed');
+  }
+
+  submitWrite(apply: () => void): Promise<void> {
+    try {
+      this.assertOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.committer.submit(apply);
   }
 
   explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty' {

@@ -1,0 +1,91 @@
+/**
+ * The audit record (K7) and its canonical serialisation, which the hash chain covers.
+ *
+ * One record per KMIP batch item (KMIP 1.4 §7.1 / 2.1 §8.1), denied and failed ones included.
+ * It names who (certificate subject and SHA-256 fingerprint, tenant, role, binding rule), what
+ * (operation, Unique Identifiers, result status and reason, the authorization rule), where
+ * (connection id, remote address) and how long. It never holds key material or request payloads.
+ *
+ * Canonical form (`body`): JSON text (RFC 8259) of one object whose members appear exactly in the
+ * order of RECORD_FIELDS, with no whitespace, strings escaped as ECMAScript JSON.stringify does,
+ * integers only (latency in microseconds), absent values as null, `uids` an array of strings. The
+ * body is stored verbatim and hashed as stored:
+ *
+ *   hash = lowercase hex SHA-256( UTF-8( prevHash || "\n" || body ) )
+ *
+ * where prevHash is the previous record's hash (64 "0" for the first record) and `seq` inside the
+ * body is the record's 1-based position in the chain.
+ */
+import { createHash } from 'node:crypto';
+
+export interface AuditRecord {
+  seq: number;
+  /** ISO-8601 UTC with milliseconds. */
+  time: string;
+  connection: string;
+  remoteAddress: string;
+  subject: string;
+  fingerprint: string;
+  tenant: string | null;
+  role: string | null;
+  /** The binding rule that identified the principal, or why none did. */
+  binding: string;
+  /** KMIP normalised name (`GetAttributes`), or null when the item had no readable Operation. */
+  operation: string | null;
+  uids: string[];
+  /** `Success`, `OperationFailed`, `OperationUndone`. */
+  status: string;
+  /** `PermissionDenied`, `ItemNotFound`, …; null on success. */
+  reason: string | null;
+  /** The authorization rule that allowed or denied the item; null when it never reached authorization. */
+  rule: string | null;
+  latencyUs: number;
+  batchIndex: number;
+  protocolVersion: string;
+}
+
+export const RECORD_FIELDS = [
+  'seq',
+  'time',
+  'connection',
+  'remoteAddress',
+  'subject',
+  'fingerprint',
+  'tenant',
+  'role',
+  'binding',
+  'operation',
+  'uids',
+  'status',
+  'reason',
+  'rule',
+  'latencyUs',
+  'batchIndex',
+  'protocolVersion',
+] as const satisfies readonly (keyof AuditRecord)[];
+
+export function canonicalBody(r: AuditRecord): string {
+  const ordered: Record<string, unknown> = {};
+  for (const f of RECORD_FIELDS) ordered[f] = r[f];
+  return JSON.stringify(ordered);
+}
+
+export function chainHash(prevHash: string, body: string): string {
+  return createHash('sha256').update(`${prevHash}\n${body}`, 'utf8').digest('hex');
+}
+
+/** Parses a stored body; undefined when it is not a well-formed record in canonical form. */
+export function parseBody(body: string): AuditRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const keys = Object.keys(v);
+  if (keys.length !== RECORD_FIELDS.length || keys.some((k, i) => k !== RECORD_FIELDS[i])) return undefined;
+  const r = v as AuditRecord;
+  if (!Number.isSafeInteger(r.seq) || typeof r.time !== 'string' || !Array.isArray(r.uids)) return undefined;
+  return canonicalBody(r) === body ? r : undefined;
+}

@@ -1,0 +1,56 @@
+/**
+ * SQLite rows of the audit trail (K7): append-only, one row per batch item, each carrying the
+ * hash of the previous row. The chain link (seq, previous hash) is read inside the write
+ * transaction, so the stored order is the chain order even when several connections' records
+ * share one group commit. audit_head is updated in the same transaction, so a truncated tail shows.
+ */
+import type { AuditHead, AuditRow, AuditSealer, AuditStore } from '../access-types.js';
+import type { SqliteObjectStore } from './store.js';
+
+/** The previous hash of the first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+interface Row {
+  seq: number;
+  at: number;
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export function sqliteAuditStore(store: SqliteObjectStore): AuditStore {
+  const { db } = store;
+  const s = {
+    last: db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
+    insert: db.prepare('INSERT INTO audit_log (seq, at, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?)'),
+    head: db.prepare('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'),
+    readHead: db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1'),
+    all: db.prepare('SELECT * FROM audit_log ORDER BY seq'),
+    since: db.prepare('SELECT * FROM audit_log WHERE at >= ? ORDER BY seq'),
+  };
+  const toRow = (r: Row): AuditRow => ({ seq: r.seq, at: r.at, body: r.body, prevHash: r.prev_hash, hash: r.hash });
+  return {
+    append(records) {
+      if (records.length === 0) return Promise.resolve();
+      return store.submitWrite(() => {
+        const last = s.last.get() as { seq: number; hash: string } | undefined;
+        let seq = last?.seq ?? 0;
+        let prevHash = last?.hash ?? GENESIS_HASH;
+        for (const seal of records) {
+          seq++;
+          const sealed = seal({ seq, prevHash });
+          s.insert.run(seq, sealed.at, sealed.body, prevHash, sealed.hash);
+          prevHash = sealed.hash;
+        }
+        s.head.run(seq, prevHash);
+      });
+    },
+    rows(options = {}) {
+      const rows = (options.sinceMs === undefined ? s.all.all() : s.since.all(options.sinceMs)) as Row[];
+      return rows.map(toRow);
+    },
+    head(): AuditHead | undefined {
+      return s.readHead.get() as AuditHead | undefined;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * SQLite rows for access control (K7): role bindings in evaluation order, the client
+ * certificates this deployment issued, and revocations by SHA-256 fingerprint. Written by the
+ * CLI (its own connection), read by the server, which reloads when PRAGMA data_version moves.
+ */
+import type { AccessStore, ClientCertificateRecord, MatchField, NewRoleBinding, Revocation, RoleBinding } from '../access-types.js';
+import type { SqliteDatabase } from './db.js';
+
+interface BindingRow {
+  id: number;
+  position: number;
+  field: string;
+  value: string;
+  tenant: string;
+  role: string;
+  note: string | null;
+  created_at: number;
+}
+
+interface CertRow {
+  fingerprint: string;
+  name: string;
+  subject: string;
+  issuer: string;
+  serial: string;
+  not_before: number;
+  not_after: number;
+  issued_at: number;
+}
+
+interface RevocationRow {
+  fingerprint: string;
+  name: string | null;
+  revoked_at: number;
+  reason: string | null;
+}
+
+const toBinding = (r: BindingRow): RoleBinding => ({
+  id: r.id,
+  position: r.position,
+  field: r.field as MatchField,
+  value: r.value,
+  tenant: r.tenant,
+  role: r.role,
+  note: r.note,
+  createdAt: r.created_at,
+});
+
+const toCert = (r: CertRow): ClientCertificateRecord => ({
+  fingerprint: r.fingerprint,
+  name: r.name,
+  subject: r.subject,
+  issuer: r.issuer,
+  serial: r.serial,
+  notBefore: r.not_before,
+  notAfter: r.not_after,
+  issuedAt: r.issued_at,
+});
+
+export function sqliteAccessStore(db: SqliteDatabase, clock: () => number = Date.now): AccessStore {
+  const s = {
+    list: db.prepare('SELECT * FROM role_bindings ORDER BY position, id'),
+    maxPos: db.prepare('SELECT COALESCE(MAX(position), 0) AS p FROM role_bindings'),
+    shift: db.prepare('UPDATE role_bindings SET position = position + 1 WHERE position >= ?'),
+    insert: db.prepare(
+      'INSERT INTO role_bindings (position, field, value, tenant, role, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
+    ),
+    remove: db.prepare('DELETE FROM role_bindings WHERE id = ?'),
+    renumber: db.prepare('UPDATE role_bindings SET position = ? WHERE id = ?'),
+    insertCert: db.prepare(
+      'INSERT INTO client_certificates (fingerprint, name, subject, issuer, serial, not_before, not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    listCerts: db.prepare('SELECT * FROM client_certificates ORDER BY issued_at, name'),
+    findCert: db.prepare('SELECT * FROM client_certificates WHERE name = ? OR fingerprint = ?'),
+    revoke: db.prepare('INSERT OR IGNORE INTO revoked_certificates (fingerprint, name, revoked_at, reason) VALUES (?, ?, ?, ?)'),
+    revocations: db.prepare('SELECT * FROM revoked_certificates ORDER BY revoked_at, fingerprint'),
+  };
+
+  /** Positions stay 1..n so `--position` means what `role list` shows. */
+  const compact = (): void => {
+    const rows = s.list.all() as BindingRow[];
+    rows.forEach((r, i) => {
+      if (r.position !== i + 1) s.renumber.run(i + 1, r.id);
+    });
+  };
+
+  return {
+    listBindings: () => (s.list.all() as BindingRow[]).map(toBinding),
+    addBinding: (b: NewRoleBinding) =>
+      db.transaction(() => {
+        const last = (s.maxPos.get() as { p: number }).p;
+        let position = last + 1;
+        if (b.position !== undefined && b.position >= 1 && b.position <= last) {
+          s.shift.run(b.position);
+          position = b.position;
+        }
+        const row = s.insert.get(position, b.field, b.value, b.tenant, b.role, b.note ?? null, clock()) as BindingRow;
+        return toBinding(row);
+      }).immediate(),
+    removeBinding: (id: number) =>
+      db.transaction(() => {
+        const removed = s.remove.run(id).changes > 0;
+        if (removed) compact();
+        return removed;
+      }).immediate(),
+    recordCertificate: (c) => {
+      s.insertCert.run(c.fingerprint, c.name, c.subject, c.issuer, c.serial, c.notBefore, c.notAfter, c.issuedAt);
+    },
+    listCertificates: () => (s.listCerts.all() as CertRow[]).map(toCert),
+    findCertificate: (key) => {
+      const row = s.findCert.get(key, key.toLowerCase()) as CertRow | undefined;
+      return row === undefined ? undefined : toCert(row);
+    },
+    revoke: (r: Revocation) => s.revoke.run(r.fingerprint, r.name, r.revokedAt, r.reason).changes > 0,
+    listRevocations: () =>
+      (s.revocations.all() as RevocationRow[]).map((r) => ({ fingerprint: r.fingerprint, name: r.name, revokedAt: r.revoked_at, reason: r.reason })),
+    changeCounter: () => Number(db.pragma('data_version', { simple: true })),
+  };
+}
