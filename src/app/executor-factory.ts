@@ -71,7 +71,7 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     attach: (closeWhere) => access.onRevoked((fps) => void closeWhere((p) => fps.has(p.fingerprint))),
   };
 
-  const handlers = createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: packageVersion() });
+  const handlers = createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: packageVersion(), interop: config.interopOperation });
   const executor = createExecutor({
     handlers,
     limits: {

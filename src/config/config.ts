@@ -80,6 +80,11 @@ export interface KmipdConfig {
   limits: LimitsConfig;
   admin: AdminConfig;
   log: LogConfig;
+  /**
+   * Answer the KMIP 2.x Interop operation (test-case begin/end/reset markers). KMIP 2.1 §6.1.26:
+   * it SHALL NOT be available in a production server, so it is off unless a test deployment asks.
+   */
+  interopOperation: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -146,6 +151,7 @@ export function defaultConfig(): KmipdConfig {
     limits: { ...defaultLimits },
     admin: { listen: '127.0.0.1:9696' },
     log: { level: 'info' },
+    interopOperation: false,
   };
 }
 
@@ -249,6 +255,7 @@ const schema: Schema<KmipdConfig> = {
   },
   admin: { listen: nullable(hostPort) },
   log: { level: oneOf(LOG_LEVEL_NAMES) },
+  interopOperation: bool,
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -65,6 +65,8 @@ export interface ExecutorOptions {
 }
 
 const Status = Enum.ResultStatus;
+/** Attempts of one batch whose commit keeps losing optimistic races before its items fail. */
+const MAX_BATCH_ATTEMPTS = 3;
 const Continuation = Enum.BatchErrorContinuationOption;
 
 interface ItemOutcome {
@@ -187,89 +189,101 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
 
   async function runBatch(header: RequestHeader, itemNodes: TtlvNode[], schema: SchemaContext, conn: ConnectionInfo, clog: Logger): Promise<ItemOutcome[]> {
     const continuation = header.batchErrorContinuationOption ?? Continuation.Stop;
-    // The unit of work is opened by the first handler that touches the store, so Query and
-    // Discover Versions never start a transaction.
-    let unit: UnitOfWork | undefined;
     const services = options.services;
     const access = options.access;
     const identity = access === undefined ? OPEN_IDENTITY : access.identify(conn.principal);
     const tenant = identity?.tenant ?? '';
-    const opCtx: OperationContext = {
-      version: schema.version,
-      lenientUnknown: schema.lenientUnknown ?? false,
-      principal: conn.principal,
-      log: clog,
-      now: clock,
-      idPlaceholder: undefined,
-      tenant,
-      get unit(): UnitOfWork {
-        if (services === undefined) throw new Error('no object store is configured');
-        // scope null (operators) must reach the store as null: `??` would turn it into the tenant.
-        return (unit ??= services.openUnit(identity === undefined ? tenant : identity.scope));
-      },
-      get keys() {
-        if (services === undefined) throw new Error('no key protector is configured');
-        return services.keys;
-      },
-    };
+    // A batch whose commit lost an optimistic race (another batch, or a KEK re-wrap, changed an
+    // object it read) committed nothing, so it is run again from the start, a bounded number of times.
+    let outcomes: ItemOutcome[] = [];
+    for (let attempt = 1; ; attempt++) {
+      let retry = false;
+      // The unit of work is opened by the first handler that touches the store, so Query and
+      // Discover Versions never start a transaction.
+      let unit: UnitOfWork | undefined;
+      const opCtx: OperationContext = {
+        version: schema.version,
+        lenientUnknown: schema.lenientUnknown ?? false,
+        principal: conn.principal,
+        log: clog,
+        now: clock,
+        idPlaceholder: undefined,
+        tenant,
+        get unit(): UnitOfWork {
+          if (services === undefined) throw new Error('no object store is configured');
+          // scope null (operators) must reach the store as null: `??` would turn it into the tenant.
+          return (unit ??= services.openUnit(identity === undefined ? tenant : identity.scope));
+        },
+        get keys() {
+          if (services === undefined) throw new Error('no key protector is configured');
+          return services.keys;
+        },
+      };
 
-    // A critical extension we do not understand rejects the entire message (KMIP 1.4 §6.16, §11.1).
-    const parsed = itemNodes.map((node) => {
-      try {
-        return { ok: true as const, item: requestBatchItem.decode(node, schema) };
-      } catch (err) {
-        return { ok: false as const, err, operation: peekOperation(node), id: peekBatchItemId(node) };
-      }
-    });
-    const critical = parsed.some((p) => p.ok && p.item.messageExtension?.criticalityIndicator === true);
+      // A critical extension we do not understand rejects the entire message (KMIP 1.4 §6.16, §11.1).
+      const parsed = itemNodes.map((node) => {
+        try {
+          return { ok: true as const, item: requestBatchItem.decode(node, schema) };
+        } catch (err) {
+          return { ok: false as const, err, operation: peekOperation(node), id: peekBatchItemId(node) };
+        }
+      });
+      const critical = parsed.some((p) => p.ok && p.item.messageExtension?.criticalityIndicator === true);
 
-    const outcomes: ItemOutcome[] = [];
-    let stopped = false;
-    for (const p of parsed) {
-      const started = performance.now();
-      if (stopped) break;
-      if (!p.ok) {
-        outcomes.push({ item: failureItem(p.operation, p.id, toFailure(p.err)), failed: true, operation: p.operation, started });
-      } else if (identity === undefined) {
-        const failure: Failure = { reason: Enum.ResultReason.AuthenticationNotSuccessful, message: 'The client certificate is not bound to any role', level: 'warn' };
-        outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started });
-      } else if (critical) {
-        const failure: Failure = { reason: Enum.ResultReason.FeatureNotSupported, message: 'Critical Message Extension not supported', level: 'info' };
-        outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started });
-      } else {
-        const decision = access?.authorize(identity, p.item.operation);
-        if (decision !== undefined && !decision.allowed) {
-          const failure: Failure = { reason: Enum.ResultReason.PermissionDenied, message: 'Permission denied', level: 'info', detail: decision.rule };
-          clog.info({ op: p.item.operation, role: identity.role, rule: decision.rule }, 'operation denied');
-          outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started, decision, requestUids: uidsIn(p.item.requestPayload) });
+      outcomes = [];
+      let stopped = false;
+      for (const p of parsed) {
+        const started = performance.now();
+        if (stopped) break;
+        if (!p.ok) {
+          outcomes.push({ item: failureItem(p.operation, p.id, toFailure(p.err)), failed: true, operation: p.operation, started });
+        } else if (identity === undefined) {
+          const failure: Failure = { reason: Enum.ResultReason.AuthenticationNotSuccessful, message: 'The client certificate is not bound to any role', level: 'warn' };
+          outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started });
+        } else if (critical) {
+          const failure: Failure = { reason: Enum.ResultReason.FeatureNotSupported, message: 'Critical Message Extension not supported', level: 'info' };
+          outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started });
         } else {
-          const outcome = await runItem(p.item, opCtx, started);
-          outcome.decision = decision;
-          outcome.requestUids = uidsIn(p.item.requestPayload);
-          outcomes.push(outcome);
+          const decision = access?.authorize(identity, p.item.operation);
+          if (decision !== undefined && !decision.allowed) {
+            const failure: Failure = { reason: Enum.ResultReason.PermissionDenied, message: 'Permission denied', level: 'info', detail: decision.rule };
+            clog.info({ op: p.item.operation, role: identity.role, rule: decision.rule }, 'operation denied');
+            outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started, decision, requestUids: uidsIn(p.item.requestPayload) });
+          } else {
+            const outcome = await runItem(p.item, opCtx, started);
+            outcome.decision = decision;
+            outcome.requestUids = uidsIn(p.item.requestPayload);
+            outcomes.push(outcome);
+          }
         }
+        const last = outcomes[outcomes.length - 1]!;
+        if (last.failed && continuation !== Continuation.Continue) stopped = true;
       }
-      const last = outcomes[outcomes.length - 1]!;
-      if (last.failed && continuation !== Continuation.Continue) stopped = true;
-    }
 
-    const anyFailed = outcomes.some((o) => o.failed);
-    if (anyFailed && continuation === Continuation.Undo) {
-      unit?.rollback();
-      for (const o of outcomes) {
-        if (!o.failed) {
-          o.item = { ...o.item, resultStatus: Status.OperationUndone, responsePayload: undefined };
+      const anyFailed = outcomes.some((o) => o.failed);
+      if (anyFailed && continuation === Continuation.Undo) {
+        unit?.rollback();
+        for (const o of outcomes) {
+          if (!o.failed) {
+            o.item = { ...o.item, resultStatus: Status.OperationUndone, responsePayload: undefined };
+          }
+        }
+      } else if (unit !== undefined) {
+        try {
+          await unit.commit();
+        } catch (err) {
+          if (err instanceof Error && err.name === 'StoreConflict' && attempt < MAX_BATCH_ATTEMPTS) {
+            clog.info({ attempt }, 'batch lost a concurrent change; running it again');
+            retry = true;
+          } else {
+            // Nothing the batch did is durable: no item may claim success.
+            const failure = toFailure(err);
+            logFailure(clog, failure, 'batch commit failed');
+            for (const o of outcomes) if (!o.failed) o.item = failureItem(o.operation, o.item.uniqueBatchItemId, failure);
+          }
         }
       }
-    } else if (unit !== undefined) {
-      try {
-        await unit.commit();
-      } catch (err) {
-        // Nothing the batch did is durable: no item may claim success.
-        const failure = toFailure(err);
-        logFailure(clog, failure, 'batch commit failed');
-        for (const o of outcomes) if (!o.failed) o.item = failureItem(o.operation, o.item.uniqueBatchItemId, failure);
-      }
+      if (!retry) break;
     }
 
     const events: ItemEvent[] = outcomes.map((o, i) => ({

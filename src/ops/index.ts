@@ -4,6 +4,8 @@
  */
 import { discoverVersions } from './discover-versions.js';
 import { createQuery, type ServerFacts } from './query.js';
+import { interop } from './interop.js';
+import { log } from './log.js';
 import type { HandlerTable, OperationHandler } from './types.js';
 import { objectOperations, supportedObjectTypes } from './object-operations.js';
 import { attributeOperations } from './attribute-operations.js';
@@ -11,6 +13,8 @@ import { attributeOperations } from './attribute-operations.js';
 export interface HandlerTableOptions {
   vendorIdentification: string;
   serverVersion: string;
+  /** Include the Interop operation (test deployments only: KMIP 2.1 §6.1.26). */
+  interop?: boolean;
 }
 
 /** Builds the table; `extra` handlers (later operations, or test doubles) join the built-in ones. */
@@ -22,6 +26,7 @@ export function createHandlerTable(options: HandlerTableOptions, extra: readonly
     operations: () => [...table.keys()],
     objectTypes: () => [...supportedObjectTypes],
   };
-  for (const h of [discoverVersions, createQuery(facts), ...objectOperations, ...attributeOperations, ...extra]) table.set(h.operation, h);
+  const builtIn = [discoverVersions, createQuery(facts), log, ...(options.interop ? [interop] : []), ...objectOperations, ...attributeOperations];
+  for (const h of [...builtIn, ...extra]) table.set(h.operation, h);
   return table;
 }

@@ -3,7 +3,7 @@
  * has: the operations are the handler table's keys, the object types those the operations serve.
  */
 import type { TtlvNode } from '../ttlv/types.js';
-import { Enum, Tag } from '../kmip/registry.js';
+import { Enum, Tag, definedIn, enumValueInfo } from '../kmip/registry.js';
 import { queryRequest, queryResponse } from '../kmip/payloads/query.js';
 import { atLeast } from '../kmip/version.js';
 import { defineOperation, type OperationHandler } from './types.js';
@@ -39,7 +39,16 @@ export function createQuery(facts: ServerFacts): OperationHandler {
         clientRegistrationMethods: [],
       };
       if (asked.has(F.QueryOperations)) res.operations = facts.operations().sort((a, b) => a - b);
-      if (asked.has(F.QueryObjects)) res.objectTypes = facts.objectTypes().sort((a, b) => a - b);
+      if (asked.has(F.QueryObjects)) {
+        // Only the object types the client's version defines (Template is gone in 2.x, PGP Key is 1.2+).
+        res.objectTypes = facts
+          .objectTypes()
+          .filter((t) => {
+            const info = enumValueInfo('ObjectType', t);
+            return info !== undefined && definedIn(info, ctx.version);
+          })
+          .sort((a, b) => a - b);
+      }
       if (asked.has(F.QueryServerInformation)) {
         res.vendorIdentification = facts.vendorIdentification;
         res.serverInformation = serverInformation(facts, atLeast(ctx.version, 2, 0));
@@ -56,10 +65,12 @@ export function createQuery(facts: ServerFacts): OperationHandler {
             attestationCapability: false,
             batchUndoCapability: true,
             batchContinueCapability: true,
-            unwrapMode: undefined,
-            destroyAction: undefined,
-            shreddingAlgorithm: undefined,
-            rngMode: undefined,
+            // Keys registered wrapped are kept and returned as registered.
+            unwrapMode: Enum.UnwrapMode.NotProcessed,
+            // Destroy removes the (HSM-wrapped) material and keeps the metadata.
+            destroyAction: Enum.DestroyAction.KeyMaterialDeleted,
+            shreddingAlgorithm: Enum.ShreddingAlgorithm.Unspecified,
+            rngMode: Enum.RNGMode.Unspecified,
           },
         ];
       }

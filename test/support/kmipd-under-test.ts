@@ -2,7 +2,7 @@
 // into a temp dir, then `serveDeployment` (src/cli/serve.ts) on 127.0.0.1 with a free port and
 // no admin listener. Clients use the deployment's own CA and admin certificate (CN=admin, with
 // the clientAuth extended key usage).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initDeployment } from '../../src/cli/init.js';
@@ -28,6 +28,10 @@ export async function startKmipdUnderTest(executorFactory: ExecutorFactory = kmi
   const dir = path.join(root, 'deployment');
   try {
     await initDeployment(dir, { adminListen: null, print: () => undefined });
+    // The OASIS vectors bracket each test case with the Interop operation, which production
+    // deployments do not offer (KMIP 2.1 §6.1.26): this test deployment turns it on.
+    const configPath = path.join(dir, 'kmipd.json');
+    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), interopOperation: true }, null, 2));
     const running = await serveDeployment(dir, {
       listen: '127.0.0.1:0',
       adminListen: null,

@@ -123,6 +123,34 @@ describe('Discover Versions and Query', () => {
   });
 });
 
+describe('Interop and Log (KMIP 2.1 §6.1.26, §6.1.29)', () => {
+  const interopItem = (fn: number): BatchItemRequest => ({
+    operation: Enum.Operation.Interop,
+    payload: [
+      { tag: Tag.InteropFunction, type: 'Enumeration', value: fn },
+      { tag: Tag.InteropIdentifier, type: 'TextString', value: 'BL-M-1-21' },
+    ],
+  });
+
+  it('Interop is not offered unless the deployment enables it', async () => {
+    const res = await roundTrip(makeExecutor(), encodeRequest(v21, [interopItem(Enum.InteropFunction.Begin)]));
+    expect(res.batchItems[0]!.resultReason).toBe(Enum.ResultReason.OperationNotSupported);
+    const on = createExecutor({ handlers: createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: 't', interop: true }), limits, log });
+    const ok = await roundTrip(on, encodeRequest(v21, [interopItem(Enum.InteropFunction.Begin), interopItem(Enum.InteropFunction.End)]));
+    expect(ok.batchItems.map((i) => i.resultStatus)).toEqual([Enum.ResultStatus.Success, Enum.ResultStatus.Success]);
+    const bad = await roundTrip(on, encodeRequest(v21, [interopItem(77)]));
+    expect(bad.batchItems[0]!.resultReason).toBe(Enum.ResultReason.InvalidField);
+  });
+
+  it('Log answers an empty payload and requires the message', async () => {
+    const ok = await roundTrip(makeExecutor(), encodeRequest(v21, [{ operation: Enum.Operation.Log, payload: [{ tag: Tag.LogMessage, type: 'TextString', value: 'hello' }] }]));
+    expect(ok.batchItems[0]!.resultStatus).toBe(Enum.ResultStatus.Success);
+    expect(ok.batchItems[0]!.responsePayload).toEqual([]);
+    const missing = await roundTrip(makeExecutor(), encodeRequest(v21, [{ operation: Enum.Operation.Log, payload: [] }]));
+    expect(missing.batchItems[0]!.resultReason).toBe(Enum.ResultReason.MissingData);
+  });
+});
+
 describe('request header and versions', () => {
   it('rejects an unknown major version with Invalid Message and no Operation', async () => {
     const res = await roundTrip(makeExecutor(), encodeRequest({ major: 3, minor: 0 }, [get('a')]));
@@ -230,6 +258,38 @@ describe('batches', () => {
     expect(res.batchItems[0]!.resultMessage).not.toContain('disk');
   });
 
+  it('a batch that loses an optimistic race is run again, and succeeds', async () => {
+    const calls: string[] = [];
+    let commits = 0;
+    const conflictOnce = fakeServices(
+      async () => {
+        commits++;
+        calls.push('commit');
+        if (commits === 1) throw Object.assign(new Error('version moved'), { name: 'StoreConflict' });
+      },
+      () => calls.push('rollback'),
+    );
+    const exec = createExecutor({ handlers: testTable(calls), limits, log, services: conflictOnce });
+    const res = await roundTrip(exec, encodeRequest(v14, [create('a')]));
+    expect(res.batchItems[0]!.resultStatus).toBe(Enum.ResultStatus.Success);
+    expect(calls).toEqual(['create a', 'commit', 'create a', 'commit']);
+  });
+
+  it('a batch that keeps losing the race fails after a bounded number of attempts', async () => {
+    let commits = 0;
+    const alwaysConflict = fakeServices(
+      async () => {
+        commits++;
+        throw Object.assign(new Error('version moved'), { name: 'StoreConflict' });
+      },
+      () => {},
+    );
+    const exec = createExecutor({ handlers: testTable([]), limits, log, services: alwaysConflict });
+    const res = await roundTrip(exec, encodeRequest(v14, [create('a')]));
+    expect(res.batchItems[0]!.resultStatus).toBe(Enum.ResultStatus.OperationFailed);
+    expect(commits).toBe(3);
+  });
+
   it('unknown operations answer Operation Not Supported', async () => {
     const res = await roundTrip(makeExecutor(), encodeRequest(v14, [{ operation: Enum.Operation.Poll, payload: [] }]));
     expect(res.batchItems[0]!.operation).toBe(Enum.Operation.Poll);
@@ -288,5 +348,17 @@ describe('malformed input', () => {
     header.value = header.value.map((n) => (n.tag === Tag.BatchCount ? ({ tag: n.tag, type: 'TextString', value: '1' } as TtlvNode) : n));
     const res = await roundTrip(makeExecutor(), encodeTtlv(tree));
     expect(res.batchItems[0]!.resultReason).toBe(Enum.ResultReason.InvalidMessage);
+  });
+});
+
+describe('Query Objects by version', () => {
+  it('lists Template in 1.4 but not in 2.1 (removed in 2.0)', async () => {
+    const q = { operation: Enum.Operation.Query, payload: [{ tag: Tag.QueryFunction, type: 'Enumeration', value: Enum.QueryFunction.QueryObjects } as TtlvNode] };
+    const types = async (v: { major: number; minor: number }) =>
+      (await roundTrip(makeExecutor(), encodeRequest(v, [q]))).batchItems[0]!.responsePayload!.filter((n) => n.tag === Tag.ObjectType).map((n) => n.value);
+    expect(await types(v14)).toContain(Enum.ObjectType.Template);
+    const v2 = await types(v21);
+    expect(v2).toContain(Enum.ObjectType.SymmetricKey);
+    expect(v2).not.toContain(Enum.ObjectType.Template);
   });
 });
