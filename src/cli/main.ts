@@ -5,7 +5,9 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { kmipdExecutorFactory, packageVersion } from '../app/executor-factory.js';
+import { registerBackupCommands } from './backup.js';
 import { registerConformanceCommand } from './conformance.js';
+import { registerHsmCommands } from './hsm.js';
 import { registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
 import { registerStartCommand } from './start.js';
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerRoleCommands(program);
   registerCertCommands(program);
   registerAuditCommands(program);
+  registerHsmCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 

@@ -1,0 +1,169 @@
+/**
+ * The object store alone (issue K3 closing note): durable creates per second from 16 concurrent
+ * units of work, with and without group commit, reads (get by Unique Identifier) per second, and
+ * in the same run the raw SQLite ceiling of one row per durable commit (WAL, synchronous=FULL), so
+ * that the store's numbers can be compared with what the disk allows on this machine right now.
+ *
+ *   node dist/bench/store.js [--seconds 3] [--concurrency 16] [--json OUT]
+ *
+ * No HSM: objects carry fixed bytes in place of wrapped material (the store never sees more).
+ * Each measurement uses a fresh database file in a temporary directory.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { Enum, Tag } from '../kmip/registry.js';
+import { openSqliteStore, type NewObject, type SqliteObjectStore } from '../store/index.js';
+
+interface Rate {
+  ops: number;
+  seconds: number;
+  perSecond: number;
+}
+
+interface Report {
+  concurrency: number;
+  rawSingleCommitCeiling: Rate;
+  createsGroupCommit: Rate & { transactions: number; largestGroup: number };
+  createsNoGroupCommit: Rate & { transactions: number };
+  reads: Rate;
+}
+
+function rate(ops: number, ms: number): Rate {
+  return { ops, seconds: ms / 1000, perSecond: Math.round((ops * 1000) / ms) };
+}
+
+function newKey(uid: string, n: number): NewObject {
+  return {
+    uid,
+    tenant: 'bench',
+    objectType: Enum.ObjectType.SymmetricKey,
+    state: Enum.State.PreActive,
+    createdAt: Date.now(),
+    material: { kekVersion: 1, wrapped: Buffer.alloc(48, n & 0xff), mac: Buffer.alloc(32, 7), meta: Uint8Array.from([1, 2, 3]) },
+    attributes: [
+      {
+        name: 'Name',
+        index: 0,
+        value: {
+          tag: Tag.Name,
+          type: 'Structure',
+          value: [
+            { tag: Tag.NameValue, type: 'TextString', value: `bench-${n}` },
+            { tag: Tag.NameType, type: 'Enumeration', value: Enum.NameType.UninterpretedTextString },
+          ],
+        },
+      },
+      { name: 'CryptographicAlgorithm', index: 0, value: { tag: Tag.AttributeValue, type: 'Enumeration', value: Enum.CryptographicAlgorithm.AES } },
+      { name: 'CryptographicLength', index: 0, value: { tag: Tag.AttributeValue, type: 'Integer', value: 256 } },
+    ],
+  };
+}
+
+/** One row per transaction, WAL + synchronous=FULL, straight through better-sqlite3. */
+function rawCeiling(file: string, seconds: number): Rate {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, payload BLOB NOT NULL)');
+  const insert = db.prepare('INSERT INTO t VALUES (?, ?)');
+  const payload = Buffer.alloc(200, 1);
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < seconds * 1000) {
+    insert.run(`${Date.now().toString(36)}-${n}`, payload); // autocommit: one durable commit each
+    n++;
+  }
+  const ms = performance.now() - start;
+  db.close();
+  return rate(n, ms);
+}
+
+async function creates(store: SqliteObjectStore, seconds: number, concurrency: number): Promise<{ rate: Rate; uids: string[] }> {
+  const uids: string[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const start = performance.now();
+  let n = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const unit = store.begin({ tenant: 'bench' });
+      const uid = store.newUid();
+      unit.insert(newKey(uid, n++));
+      await unit.commit();
+      uids.push(uid);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { rate: rate(uids.length, performance.now() - start), uids };
+}
+
+async function reads(store: SqliteObjectStore, uids: readonly string[], seconds: number): Promise<Rate> {
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < seconds * 1000) {
+    for (let i = 0; i < 1000; i++) {
+      const unit = store.begin({ tenant: 'bench' });
+      const obj = await unit.get(uids[(n * 7919) % uids.length]!);
+      unit.rollback();
+      if (obj === undefined) throw new Error('a created object was not found');
+      n++;
+    }
+  }
+  return rate(n, performance.now() - start);
+}
+
+export async function runStoreBench(seconds: number, concurrency: number): Promise<Report> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kmipd-bench-store-'));
+  try {
+    const rawSingleCommitCeiling = rawCeiling(path.join(dir, 'raw.db'), seconds);
+
+    const grouped = await openSqliteStore({ path: path.join(dir, 'grouped.db'), groupCommit: true });
+    const g = await creates(grouped, seconds, concurrency);
+    const gStats = grouped.stats();
+    const readRate = await reads(grouped, g.uids, seconds);
+    await grouped.close();
+
+    const single = await openSqliteStore({ path: path.join(dir, 'single.db'), groupCommit: false });
+    const s = await creates(single, seconds, concurrency);
+    const sStats = single.stats();
+    await single.close();
+
+    return {
+      concurrency,
+      rawSingleCommitCeiling,
+      createsGroupCommit: { ...g.rate, transactions: gStats.transactions, largestGroup: gStats.largestGroup },
+      createsNoGroupCommit: { ...s.rate, transactions: sStats.transactions },
+      reads: readRate,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '16' }, json: { type: 'string' } },
+  });
+  const seconds = Number(values.seconds);
+  const concurrency = Number(values.concurrency);
+  if (!(seconds > 0) || !Number.isInteger(concurrency) || concurrency < 1) throw new Error('--seconds > 0 and --concurrency ≥ 1 required');
+  const r = await runStoreBench(seconds, concurrency);
+  const line = (label: string, x: Rate, extra = ''): string =>
+    `${label.padEnd(44)} ${String(x.perSecond).padStart(8)} /s  (${x.ops} in ${x.seconds.toFixed(2)} s)${extra}`;
+  process.stdout.write(
+    [
+      `kmipd object store, SQLite WAL synchronous=FULL, ${concurrency} concurrent units, ${seconds} s each`,
+      line('raw SQLite, one row per durable commit', r.rawSingleCommitCeiling),
+      line(`creates, group commit`, r.createsGroupCommit, `  ${r.createsGroupCommit.transactions} commits, largest group ${r.createsGroupCommit.largestGroup}`),
+      line(`creates, no group commit`, r.createsNoGroupCommit, `  ${r.createsNoGroupCommit.transactions} commits`),
+      line('reads (get by Unique Identifier, one unit each)', r.reads),
+      '',
+    ].join('\n'),
+  );
+  if (values.json) writeFileSync(values.json, JSON.stringify(r, null, 2));
+}
+
+await main();
