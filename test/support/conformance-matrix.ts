@@ -89,6 +89,10 @@ async function startKmipd(): Promise<Endpoint> {
   const init = kmipd(['init', '--dir', path.join(dir, 'deployment'), '--listen', `127.0.0.1:${port}`, '--no-admin']);
   if (init.status !== 0) throw new Error(`kmipd init failed: ${init.stderr.trim()}`);
   const deployment = path.join(dir, 'deployment');
+  // The Baseline vectors bracket each case with Interop, which a production deployment does not
+  // offer (KMIP 2.1 §6.1.26): this conformance deployment turns it on, as the vector suite does.
+  const configPath = path.join(deployment, 'kmipd.json');
+  writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), interopOperation: true }, null, 2));
   const child: ChildProcess = spawn(process.execPath, [bin, 'serve', '--dir', deployment], { stdio: ['ignore', 'ignore', 'inherit'] });
   const certs = path.join(deployment, 'certs');
   const endpoint: Endpoint = {
