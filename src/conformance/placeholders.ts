@@ -21,7 +21,7 @@
  * runner.ts for how they are replayed.
  */
 import type { ItemTypeName, TtlvNode } from '../ttlv/types.js';
-import { bigIntToHex, bytesToHex, formatDateTime, formatDateTimeExtended, hexFixed } from '../kmip/encodings/lexical.js';
+import { bytesToHex, formatDateTime, formatDateTimeExtended, plainLeafText } from '../kmip/encodings/lexical.js';
 
 export type Placeholder =
   | { readonly kind: 'now'; readonly text: string; readonly offsetSeconds: number }
@@ -87,27 +87,7 @@ export function leafKey(node: LeafNode): string | undefined {
  * be spliced into a request through the XML converter's value hook.
  */
 export function leafText(node: LeafNode): string {
-  switch (node.type) {
-    case 'Integer':
-    case 'Interval':
-      return String(node.value);
-    case 'LongInteger':
-      return node.value.toString();
-    case 'BigInteger':
-      return bigIntToHex(node.value);
-    case 'Enumeration':
-      return hexFixed(node.value >>> 0, 8);
-    case 'Boolean':
-      return node.value ? 'true' : 'false';
-    case 'TextString':
-      return node.value;
-    case 'ByteString':
-      return bytesToHex(node.value);
-    case 'DateTime':
-      return formatDateTime(node.value);
-    case 'DateTimeExtended':
-      return formatDateTimeExtended(node.value);
-  }
+  return plainLeafText(node);
 }
 
 /** Request text for `$NOW±N` at `nowMs`, in the form the item type takes. */

@@ -9,7 +9,7 @@
  * (±273,790 years) never silently clips one.
  */
 
-import { ItemType, type ItemTypeName } from '../../ttlv/types.js';
+import { ItemType, type ItemTypeName, type TtlvNode } from '../../ttlv/types.js';
 
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
@@ -219,4 +219,33 @@ export function parseDateTimeExtended(text: string): bigint | undefined {
 function parseHex64(text: string): bigint | undefined {
   const h = hexDigits(text, 16);
   return h === undefined ? undefined : BigInt.asIntN(64, BigInt(`0x${h}`));
+}
+
+/**
+ * The plain XML `value` text of a leaf: numbers in decimal, Enumerations as 0x-hex, everything
+ * else in its lexical form above. The XML writer uses it where no symbolic name applies; read back
+ * by the XML reader, it gives exactly this value.
+ */
+export function plainLeafText(node: Exclude<TtlvNode, { type: 'Structure' }>): string {
+  switch (node.type) {
+    case 'Integer':
+    case 'Interval':
+      return String(node.value);
+    case 'LongInteger':
+      return node.value.toString();
+    case 'BigInteger':
+      return bigIntToHex(node.value);
+    case 'Enumeration':
+      return hexFixed(node.value >>> 0, 8);
+    case 'Boolean':
+      return node.value ? 'true' : 'false';
+    case 'TextString':
+      return node.value;
+    case 'ByteString':
+      return bytesToHex(node.value);
+    case 'DateTime':
+      return formatDateTime(node.value);
+    case 'DateTimeExtended':
+      return formatDateTimeExtended(node.value);
+  }
 }

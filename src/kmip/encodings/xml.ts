@@ -37,6 +37,7 @@ import {
   parseInt32,
   parseInt64,
   parseUint32,
+  plainLeafText,
 } from './lexical.js';
 import {
   attributeNameAmong,
@@ -374,28 +375,10 @@ export function xmlToTtlv(el: XmlElement, options: XmlToTtlvOptions = {}): TtlvN
 }
 
 function formatValue(node: Exclude<TtlvNode, { type: 'Structure' }>, ctx: NamingContext): string {
-  switch (node.type) {
-    case 'Integer':
-      return formatMaskValue(node.tag, node.value, ' ', ctx) ?? String(node.value);
-    case 'LongInteger':
-      return node.value.toString();
-    case 'BigInteger':
-      return bigIntToHex(node.value);
-    case 'Enumeration':
-      return formatEnumeration(node.tag, node.value, ctx);
-    case 'Boolean':
-      return node.value ? 'true' : 'false';
-    case 'TextString':
-      return node.value;
-    case 'ByteString':
-      return bytesToHex(node.value);
-    case 'DateTime':
-      return formatDateTime(node.value);
-    case 'Interval':
-      return String(node.value);
-    case 'DateTimeExtended':
-      return formatDateTimeExtended(node.value);
-  }
+  // Symbolic where the spec gives names (masks, enumerations), the plain lexical form otherwise.
+  if (node.type === 'Integer') return formatMaskValue(node.tag, node.value, ' ', ctx) ?? plainLeafText(node);
+  if (node.type === 'Enumeration') return formatEnumeration(node.tag, node.value, ctx);
+  return plainLeafText(node);
 }
 
 function toElement(node: TtlvNode, ctx: NamingContext): XmlElement {
