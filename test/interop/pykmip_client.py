@@ -8,14 +8,17 @@ key usage; kmipd does too). Each check is one named function; each prints exactl
     {"check": "query", "ok": true, "detail": {...}}
     {"check": "query", "ok": false, "error": "..."}
 
-Exit status 0 when every selected check passed, 1 when one failed, 2 for usage errors. Later
-operations (create, get, ...) are added as further @check functions.
+Exit status 0 when every selected check passed, 1 when one failed, 2 for usage errors. Every
+check creates the objects it works on (with names unique to the run), so checks run alone too.
 """
 import argparse
 import json
 import sys
+import uuid
 
 from kmip.core import enums
+from kmip.pie import exceptions as pie_exceptions
+from kmip.pie import objects
 from kmip.pie.client import ProxyKmipClient
 
 CHECKS = {}
@@ -81,6 +84,239 @@ def query(client):
     if not vendor:
         raise CheckFailed("no Vendor Identification although Query Server Information was asked")
     return {"operations": operations, "object_types": object_types, "vendor_identification": vendor}
+
+
+# --- helpers for the object checks -------------------------------------------------------------
+
+def unique_name(prefix):
+    return "kmipd-interop-{0}-{1}".format(prefix, uuid.uuid4())
+
+
+def expect_equal(what, actual, expected):
+    if actual != expected:
+        raise CheckFailed("{0}: expected {1!r}, got {2!r}".format(what, expected, actual))
+
+
+def attribute_values(client, uid, names):
+    """Get Attributes for `names`: {attribute name: [plain values]} (enums as their names)."""
+    returned_uid, attrs = client.get_attributes(uid=uid, attribute_names=list(names))
+    expect_equal("Get Attributes unique identifier", returned_uid, uid)
+    values = {}
+    for attr in attrs:
+        name = attr.attribute_name.value
+        value = attr.attribute_value
+        if name == "Name":
+            value = value.name_value.value
+        else:
+            value = getattr(value, "value", value)
+            value = getattr(value, "name", value)
+        values.setdefault(name, []).append(value)
+    return values
+
+
+def state_of(client, uid):
+    values = attribute_values(client, uid, ["State"]).get("State", [])
+    if len(values) != 1:
+        raise CheckFailed("expected exactly one State attribute, got {0!r}".format(values))
+    return values[0]
+
+
+def locate_by_name(client, name):
+    attr = client.attribute_factory.create_attribute(enums.AttributeType.NAME, name)
+    return list(client.locate(attributes=[attr]))
+
+
+def expect_failure(what, operation):
+    """Runs `operation`, which must fail with KmipOperationFailure; returns status/reason/message."""
+    try:
+        operation()
+    except pie_exceptions.KmipOperationFailure as e:
+        status = enum_name(e.status, enums.ResultStatus)
+        if status != "OPERATION_FAILED":
+            raise CheckFailed("{0}: failure with result status {1}, expected OPERATION_FAILED".format(what, status))
+        return {"status": status, "reason": enum_name(e.reason, enums.ResultReason), "message": e.message}
+    raise CheckFailed("{0} succeeded, but must fail".format(what))
+
+
+def create_aes_256(client, name):
+    uid = client.create(enums.CryptographicAlgorithm.AES, 256, name=name)
+    if not isinstance(uid, str) or not uid:
+        raise CheckFailed("Create returned no unique identifier: {0!r}".format(uid))
+    return uid
+
+
+def get_symmetric_key(client, uid):
+    key = client.get(uid)
+    if not isinstance(key, objects.SymmetricKey):
+        raise CheckFailed("Get returned {0}, expected a SymmetricKey".format(type(key).__name__))
+    return key
+
+
+# --- object checks -----------------------------------------------------------------------------
+
+@check("create_get")
+def create_get(client):
+    """Create an AES-256 key with a name (KMIP 1.2 §4.1), then Get it (§4.11): 32 bytes of AES."""
+    uid = create_aes_256(client, unique_name("create"))
+    key = get_symmetric_key(client, uid)
+    expect_equal("key length in bytes", len(key.value), 32)
+    expect_equal("Cryptographic Algorithm of the key", key.cryptographic_algorithm, enums.CryptographicAlgorithm.AES)
+    expect_equal("Cryptographic Length of the key", key.cryptographic_length, 256)
+    if key.value == b"\x00" * 32:
+        raise CheckFailed("the created key is all zeros")
+    return {"uid": uid, "key_bytes": len(key.value)}
+
+
+@check("get_attributes")
+def get_attributes(client):
+    """Get Attributes by name (KMIP 1.2 §4.12) of a fresh named AES-256 key."""
+    name = unique_name("attributes")
+    uid = create_aes_256(client, name)
+    wanted = ["Cryptographic Algorithm", "Cryptographic Length", "State", "Name", "Object Type", "Unique Identifier"]
+    values = attribute_values(client, uid, wanted)
+    expect_equal("Cryptographic Algorithm", values.get("Cryptographic Algorithm"), ["AES"])
+    expect_equal("Cryptographic Length", values.get("Cryptographic Length"), [256])
+    expect_equal("State", values.get("State"), ["PRE_ACTIVE"])
+    expect_equal("Name", values.get("Name"), [name])
+    expect_equal("Object Type", values.get("Object Type"), ["SYMMETRIC_KEY"])
+    expect_equal("Unique Identifier", values.get("Unique Identifier"), [uid])
+    return {"uid": uid, "attributes": values}
+
+
+@check("get_attribute_list")
+def get_attribute_list(client):
+    """Get Attribute List (KMIP 1.2 §4.13) of a fresh named AES-256 key names its attributes."""
+    uid = create_aes_256(client, unique_name("attribute-list"))
+    names = client.get_attribute_list(uid)
+    required = ["Cryptographic Algorithm", "Cryptographic Length", "Name", "Object Type", "State", "Unique Identifier"]
+    missing = [n for n in required if n not in names]
+    if missing:
+        raise CheckFailed("Get Attribute List lacks {0}: {1}".format(missing, names))
+    return {"uid": uid, "names": names}
+
+
+@check("register_symmetric_key")
+def register_symmetric_key(client):
+    """Register a symmetric key with known bytes (KMIP 1.2 §4.3); Get returns exactly those bytes."""
+    value = bytes(range(0x10, 0x30))
+    key = objects.SymmetricKey(
+        enums.CryptographicAlgorithm.AES, 256, value,
+        masks=[enums.CryptographicUsageMask.ENCRYPT, enums.CryptographicUsageMask.DECRYPT],
+        name=unique_name("registered-key"),
+    )
+    uid = client.register(key)
+    got = get_symmetric_key(client, uid)
+    expect_equal("registered key bytes", got.value, value)
+    expect_equal("Cryptographic Algorithm", got.cryptographic_algorithm, enums.CryptographicAlgorithm.AES)
+    expect_equal("Cryptographic Length", got.cryptographic_length, 256)
+    return {"uid": uid}
+
+
+@check("register_secret_data")
+def register_secret_data(client):
+    """Register Secret Data of type Password (KMIP 1.2 §4.3, §2.2.7); Get returns the same bytes."""
+    value = b"correct horse battery staple"
+    secret = objects.SecretData(value, enums.SecretDataType.PASSWORD, name=unique_name("secret"))
+    uid = client.register(secret)
+    got = client.get(uid)
+    if not isinstance(got, objects.SecretData):
+        raise CheckFailed("Get returned {0}, expected SecretData".format(type(got).__name__))
+    expect_equal("secret data bytes", got.value, value)
+    expect_equal("Secret Data Type", got.data_type, enums.SecretDataType.PASSWORD)
+    return {"uid": uid}
+
+
+@check("locate_by_name")
+def locate_by_name_check(client):
+    """Locate by Name (KMIP 1.2 §4.9) finds exactly the key created with that name."""
+    name = unique_name("locate")
+    uid = create_aes_256(client, name)
+    create_aes_256(client, unique_name("locate-other"))  # another key, which must not match
+    found = locate_by_name(client, name)
+    expect_equal("Locate by Name", found, [uid])
+    return {"uid": uid, "located": found}
+
+
+def lifecycle(client, label, reason, revoked_state):
+    uid = create_aes_256(client, unique_name(label))
+    states = [state_of(client, uid)]
+    client.activate(uid)
+    states.append(state_of(client, uid))
+    client.revoke(reason, uid=uid, revocation_message="kmipd interop " + label)
+    states.append(state_of(client, uid))
+    expect_equal("states after Create, Activate, Revoke", states, ["PRE_ACTIVE", "ACTIVE", revoked_state])
+    client.destroy(uid)
+    failure = expect_failure("Get after Destroy", lambda: client.get(uid))
+    return {"uid": uid, "states": states, "get_after_destroy": failure}
+
+
+@check("lifecycle_deactivate")
+def lifecycle_deactivate(client):
+    """Activate (§4.19) → Active; Revoke, Cessation of Operation (§4.20) → Deactivated; Destroy
+    (§4.21) → Get fails."""
+    return lifecycle(client, "cessation", enums.RevocationReasonCode.CESSATION_OF_OPERATION, "DEACTIVATED")
+
+
+@check("lifecycle_compromise")
+def lifecycle_compromise(client):
+    """Activate → Active; Revoke, Key Compromise (§4.20) → Compromised; Destroy → Get fails."""
+    return lifecycle(client, "compromise", enums.RevocationReasonCode.KEY_COMPROMISE, "COMPROMISED")
+
+
+@check("rekey")
+def rekey(client):
+    """Rekey (KMIP 1.2 §4.4) of an active named key: a new key with a new unique identifier, and
+    the Name moves to it (Locate by the name finds only the replacement)."""
+    name = unique_name("rekey")
+    old_uid = create_aes_256(client, name)
+    client.activate(old_uid)
+    old_key = get_symmetric_key(client, old_uid)
+    new_uid = client.rekey(uid=old_uid)
+    if not isinstance(new_uid, str) or not new_uid or new_uid == old_uid:
+        raise CheckFailed("Rekey returned {0!r} for {1!r}, expected a new unique identifier".format(new_uid, old_uid))
+    new_key = get_symmetric_key(client, new_uid)
+    expect_equal("replacement key length in bytes", len(new_key.value), 32)
+    expect_equal("replacement Cryptographic Algorithm", new_key.cryptographic_algorithm, enums.CryptographicAlgorithm.AES)
+    if new_key.value == old_key.value:
+        raise CheckFailed("the replacement key has the same bytes as the replaced key")
+    expect_equal("Name of the replacement key", attribute_values(client, new_uid, ["Name"]).get("Name"), [name])
+    expect_equal("Name of the replaced key", attribute_values(client, old_uid, ["Name"]).get("Name"), None)
+    located = locate_by_name(client, name)
+    expect_equal("Locate by Name after Rekey", located, [new_uid])
+    return {"old_uid": old_uid, "new_uid": new_uid, "located": located}
+
+
+# --- error checks ------------------------------------------------------------------------------
+
+@check("error_get_missing")
+def error_get_missing(client):
+    """Get of a unique identifier the server never issued fails with Item Not Found."""
+    missing = "kmipd-interop-missing-{0}".format(uuid.uuid4())
+    failure = expect_failure("Get of a non-existent object", lambda: client.get(missing))
+    expect_equal("result reason of Get of a non-existent object", failure["reason"], "ITEM_NOT_FOUND")
+    return failure
+
+
+@check("error_destroy_active")
+def error_destroy_active(client):
+    """Destroy of an Active key fails (KMIP 1.2 §4.21: only once it is no longer Active), and the
+    key survives it."""
+    uid = create_aes_256(client, unique_name("destroy-active"))
+    client.activate(uid)
+    failure = expect_failure("Destroy of an Active key", lambda: client.destroy(uid))
+    expect_equal("State after the refused Destroy", state_of(client, uid), "ACTIVE")
+    expect_equal("key length after the refused Destroy", len(get_symmetric_key(client, uid).value), 32)
+    return dict(failure, uid=uid)
+
+
+@check("error_activate_twice")
+def error_activate_twice(client):
+    """Activate of an already Active key fails (KMIP 1.2 §4.19: only Pre-Active objects)."""
+    uid = create_aes_256(client, unique_name("activate-twice"))
+    client.activate(uid)
+    failure = expect_failure("second Activate", lambda: client.activate(uid))
+    expect_equal("State after the refused Activate", state_of(client, uid), "ACTIVE")
+    return dict(failure, uid=uid)
 
 
 def main(argv):
