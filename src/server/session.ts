@@ -131,10 +131,19 @@ export class KmipSession {
     return this.#closed;
   }
 
-  /** Graceful shutdown: finish what was received, answer it, then end the connection. */
+  /**
+   * Graceful shutdown: finish what was received, answer it, then end the connection. Input keeps
+   * being read for DRAIN_QUIET_MS (requests already on their way), then no further request is
+   * taken, so a client that pipelines without pause cannot hold the stop until the deadline, where
+   * a request executing at that moment would be committed but never answered.
+   */
   drain(): void {
     if (this.#draining || this.#closed) return;
     this.#draining = true;
+    const stopReading = setTimeout(() => {
+      if (!this.#inputClosed && !this.#closed) this.#closeInput('shutdown');
+    }, DRAIN_QUIET_MS);
+    stopReading.unref();
     if (!this.#busy && this.#queue.length === 0) this.#onIdle();
   }
 
