@@ -1,6 +1,7 @@
 /**
  * Handlers for the managed-object lifecycle (KMIP 1.4 §4.1–4.23, 2.1 §6.1): Create, Register,
- * Get, Activate, Revoke, Destroy, ReKey, Check, Archive, Recover. One module per operation;
+ * Get, Activate, Revoke, Destroy, ReKey, Check, Archive, Recover, and the cryptographic services
+ * Encrypt, Decrypt, MAC, MAC Verify, RNG Retrieve (1.4 §4.29–4.35). One module per operation;
  * this list is what the handler table picks up.
  */
 import { Enum } from '../kmip/registry.js';
@@ -10,14 +11,23 @@ import { activate } from './activate.js';
 import { archive } from './archive.js';
 import { check } from './check.js';
 import { create } from './create.js';
+import { decrypt } from './decrypt.js';
 import { destroy } from './destroy.js';
+import { encrypt } from './encrypt.js';
 import { get } from './get.js';
+import { mac } from './mac.js';
+import { macVerify } from './mac-verify.js';
 import { recover } from './recover.js';
 import { register } from './register.js';
 import { rekey } from './rekey.js';
 import { revoke } from './revoke.js';
+import { rngRetrieve } from './rng-retrieve.js';
 
-export const objectOperations: readonly OperationHandler[] = [create, register, get, activate, revoke, destroy, rekey, check, archive, recover];
+export const objectOperations: readonly OperationHandler[] = [
+  ...[create, register, get, activate, revoke, destroy, rekey, check, archive, recover],
+  // Cryptographic services (symmetric-crypto.ts).
+  ...[encrypt, decrypt, mac, macVerify, rngRetrieve],
+];
 
 /**
  * Object Type values the server can store (reported by Query Objects): every type Register

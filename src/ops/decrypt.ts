@@ -1,0 +1,27 @@
+/**
+ * Decrypt (KMIP 1.4 §4.30; 2.1 §6.1.11): symmetric decryption under a managed key whose Cryptographic
+ * Usage Mask allows Decrypt, in a state that may process (key-use.ts). A GCM tag that does not
+ * verify is Cryptographic Failure. The plaintext is zeroed once the response is encoded.
+ */
+import { Enum, Mask } from '../kmip/registry.js';
+import { decryptRequest, decryptResponse } from '../kmip/payloads/decrypt.js';
+import { zeroAfterEncode } from './key-material.js';
+import { decryptWith, decryptionIv, planCipher, requireData, requireSingleShot, resolveParameters, withKey } from './symmetric-crypto.js';
+import { defineOperation } from './types.js';
+
+export const decrypt = defineOperation({
+  operation: Enum.Operation.Decrypt,
+  request: decryptRequest,
+  response: zeroAfterEncode(decryptResponse),
+  async handle(ctx, req) {
+    requireSingleShot(req);
+    const data = requireData(req.data);
+    return withKey(ctx, req.uniqueIdentifier, Mask.CryptographicUsageMask.Decrypt, 'process', ({ obj, key, algorithm }) => {
+      const plan = planCipher(algorithm, key.length, resolveParameters(req.cryptographicParameters, obj));
+      const iv = decryptionIv(plan, req.ivCounterNonce);
+      const plain = decryptWith(plan, key, iv, data, req.authenticatedEncryptionAdditionalData, req.authenticatedEncryptionTag);
+      ctx.idPlaceholder = obj.uid;
+      return { uniqueIdentifier: obj.uid, data: plain, correlationValue: undefined, plaintexts: [plain] };
+    });
+  },
+});
