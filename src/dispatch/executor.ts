@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { decodeTtlv, encodeTtlv } from '../ttlv/index.js';
 import { TtlvError } from '../ttlv/errors.js';
 import type { TtlvNode } from '../ttlv/types.js';
-import { Enum, Tag } from '../kmip/registry.js';
+import { Enum, Tag, enumValueName } from '../kmip/registry.js';
 import { KmipError } from '../kmip/errors.js';
 import { protocolVersion, requestBatchItem, requestHeader, responseBatchItem, responseHeader, type RequestHeader, type ResponseBatchItem } from '../kmip/messages.js';
 import type { SchemaContext } from '../kmip/schema.js';
@@ -152,6 +152,7 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
     try {
       header = requestHeader.decode(headerNode!, ctx);
       checkHeader(header);
+      if (header.authentication !== undefined) recordCredentials(header.authentication, clog);
     } catch (err) {
       const failure = toFailure(err);
       clog.info({ reason: failure.reason, detail: failure.detail ?? failure.message }, 'request header rejected');
@@ -399,6 +400,25 @@ function fallbackVersion(v: KmipVersion | undefined): KmipVersion {
   if (v !== undefined && v.major < 1) return { major: 1, minor: 0 };
   if (v !== undefined && v.major === 1) return { major: 1, minor: 4 };
   return supportedVersions[0]!;
+}
+
+/**
+ * Credentials in the request header (KMIP 1.4 §2.1.2, §6.6) are recorded, never trusted: the
+ * verified client certificate alone is the principal. Only the credential types and a username
+ * are logged; passwords, device secrets and attestation data never are.
+ */
+function recordCredentials(authentication: TtlvNode[], log: Logger): void {
+  const credentials = authentication.filter((n): n is Extract<TtlvNode, { type: 'Structure' }> => n.tag === Tag.Credential && n.type === 'Structure');
+  const types: (string | number)[] = [];
+  let username: string | undefined;
+  for (const c of credentials) {
+    const type = c.value.find((n) => n.tag === Tag.CredentialType);
+    if (type?.type === 'Enumeration') types.push(enumValueName('CredentialType', type.value) ?? type.value);
+    const value = c.value.find((n) => n.tag === Tag.CredentialValue);
+    const user = value?.type === 'Structure' ? value.value.find((n) => n.tag === Tag.Username) : undefined;
+    if (user?.type === 'TextString') username ??= user.value.slice(0, 256);
+  }
+  log.info({ credentialTypes: types, username }, 'request header credentials recorded (the certificate remains the identity)');
 }
 
 /** Unique Identifiers directly inside a payload (the objects an item names or returns). */

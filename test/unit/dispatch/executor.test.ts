@@ -362,3 +362,43 @@ describe('Query Objects by version', () => {
     expect(v2).not.toContain(Enum.ObjectType.Template);
   });
 });
+
+describe('header credentials (KMIP 1.4 §6.6)', () => {
+  it('are accepted and recorded by username, never with the password, and never replace the certificate', async () => {
+    const lines: string[] = [];
+    const capture = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
+    const credential: TtlvNode = {
+      tag: Tag.Credential,
+      type: 'Structure',
+      value: [
+        { tag: Tag.CredentialType, type: 'Enumeration', value: Enum.CredentialType.UsernameAndPassword },
+        {
+          tag: Tag.CredentialValue,
+          type: 'Structure',
+          value: [
+            { tag: Tag.Username, type: 'TextString', value: 'tape-operator' },
+            { tag: Tag.Password, type: 'TextString', value: 'hunter2-secret' },
+          ],
+        },
+      ],
+    };
+    const seen: string[] = [];
+    const whoAmI = defineOperation({
+      operation: Enum.Operation.Get,
+      request: uidPayload,
+      response: uidPayload,
+      async handle(ctx) {
+        seen.push(ctx.principal.subject);
+        return { uid: 'x' };
+      },
+    });
+    const exec = createExecutor({ handlers: createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: 't' }, [whoAmI]), limits, log: capture });
+    const res = await roundTrip(exec, encodeRequest(v14, [get('a')], { authentication: [credential] }));
+    expect(res.batchItems[0]!.resultStatus).toBe(Enum.ResultStatus.Success);
+    expect(seen).toEqual(['CN=test']);
+    const log = lines.join('');
+    expect(log).toContain('tape-operator');
+    expect(log).toContain('UsernameAndPassword');
+    expect(log).not.toContain('hunter2-secret');
+  });
+});
