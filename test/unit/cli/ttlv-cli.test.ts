@@ -9,32 +9,9 @@ import { CommanderError, type Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../../src/cli/main.js';
 import { hex } from '../../support/hex.js';
+import { QUERY_REQUEST_HEX_LINES, QUERY_REQUEST_XML } from '../../support/msgenc-examples.js';
 
-const REQUEST_XML = `<RequestMessage>
-  <RequestHeader>
-    <ProtocolVersion>
-      <ProtocolVersionMajor type="Integer" value="1"/>
-      <ProtocolVersionMinor type="Integer" value="0"/>
-    </ProtocolVersion>
-    <MaximumResponseSize type="Integer" value="256"/>
-    <BatchCount type="Integer" value="1"/>
-  </RequestHeader>
-  <BatchItem>
-    <Operation type="Enumeration" value="Query"/>
-    <RequestPayload>
-      <QueryFunction type="Enumeration" value="QueryOperations"/>
-      <QueryFunction type="Enumeration" value="QueryObjects"/>
-    </RequestPayload>
-  </BatchItem>
-</RequestMessage>`;
-
-const REQUEST_HEX_LINES = [
-  '42007801000000904200770100000048420069010000002042006a02000000040000000100000000',
-  '42006b020000000400000000000000004200500200000004000001000000000042000d0200000004',
-  '000000010000000042000f010000003842005c050000000400000018000000004200790100000020',
-  '4200740500000004000000010000000042007405000000040000000200000000',
-];
-const REQUEST_HEX = REQUEST_HEX_LINES.join('');
+const REQUEST_HEX = QUERY_REQUEST_HEX_LINES.join('');
 
 const REQUEST_TEXT = `RequestMessage (Structure)
   RequestHeader (Structure)
@@ -91,12 +68,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('kmipd ttlv decode', () => {
   it('prints the tree of hex given on the command line, whitespace ignored', async () => {
-    const r = await run(['ttlv', 'decode', REQUEST_HEX_LINES.join(' \n ')]);
+    const r = await run(['ttlv', 'decode', QUERY_REQUEST_HEX_LINES.join(' \n ')]);
     expect(r).toEqual({ out: REQUEST_TEXT, err: '', exitCode: 0 });
   });
 
   it('prints XML and JSON', async () => {
-    expect((await run(['ttlv', 'decode', '--format', 'xml', REQUEST_HEX])).out).toBe(`${REQUEST_XML}\n`);
+    expect((await run(['ttlv', 'decode', '--format', 'xml', REQUEST_HEX])).out).toBe(`${QUERY_REQUEST_XML}\n`);
     const json = JSON.parse((await run(['ttlv', 'decode', '-f', 'json', REQUEST_HEX])).out) as { tag: string; value: unknown[] };
     expect(json.tag).toBe('RequestMessage');
     expect(json.value[1]).toEqual({
@@ -115,7 +92,7 @@ describe('kmipd ttlv decode', () => {
   });
 
   it('reads a file of hex, a file of raw binary, and stdin', async () => {
-    expect((await run(['ttlv', 'decode', file('request.hex', REQUEST_HEX_LINES.join('\n'))])).out).toBe(REQUEST_TEXT);
+    expect((await run(['ttlv', 'decode', file('request.hex', QUERY_REQUEST_HEX_LINES.join('\n'))])).out).toBe(REQUEST_TEXT);
     expect((await run(['ttlv', 'decode', file('request.bin', hex(REQUEST_HEX))])).out).toBe(REQUEST_TEXT);
     expect((await run(['ttlv', 'decode', '-'], `${REQUEST_HEX}\n`)).out).toBe(REQUEST_TEXT);
     expect((await run(['ttlv', 'decode', '-'], Buffer.from(hex(REQUEST_HEX)))).out).toBe(REQUEST_TEXT);
@@ -152,12 +129,12 @@ describe('kmipd ttlv decode', () => {
 
 describe('kmipd ttlv encode', () => {
   it('encodes an XML message to the spec hex', async () => {
-    const r = await run(['ttlv', 'encode', '--from', 'xml', file('request.xml', REQUEST_XML)]);
+    const r = await run(['ttlv', 'encode', '--from', 'xml', file('request.xml', QUERY_REQUEST_XML)]);
     expect(r).toEqual({ out: `${REQUEST_HEX}\n`, err: '', exitCode: 0 });
   });
 
   it('prints one line per message of a <KMIP> vector document', async () => {
-    const doc = `<KMIP>\n<!-- two requests -->\n${REQUEST_XML}\n${REQUEST_XML}\n</KMIP>\n`;
+    const doc = `<KMIP>\n<!-- two requests -->\n${QUERY_REQUEST_XML}\n${QUERY_REQUEST_XML}\n</KMIP>\n`;
     expect((await run(['ttlv', 'encode', '--from', 'xml', file('doc.xml', doc)])).out).toBe(`${REQUEST_HEX}\n${REQUEST_HEX}\n`);
   });
 
@@ -168,7 +145,7 @@ describe('kmipd ttlv encode', () => {
   });
 
   it('reports conversion errors with the element path and exits 1', async () => {
-    const bad = REQUEST_XML.replace('value="Query"/>', 'value="Nope"/>');
+    const bad = QUERY_REQUEST_XML.replace('value="Query"/>', 'value="Nope"/>');
     const r = await run(['ttlv', 'encode', '--from', 'xml', file('bad.xml', bad)]);
     expect(r.exitCode).toBe(1);
     expect(r.out).toBe('');
@@ -176,7 +153,7 @@ describe('kmipd ttlv encode', () => {
     const missing = await run(['ttlv', 'encode', '--from', 'xml', path.join(dir, 'absent.xml')]);
     expect(missing.exitCode).toBe(1);
     expect(missing.err).toContain('cannot read');
-    const noFrom = await run(['ttlv', 'encode', file('x.xml', REQUEST_XML)]);
+    const noFrom = await run(['ttlv', 'encode', file('x.xml', QUERY_REQUEST_XML)]);
     expect(noFrom.exitCode).toBe(1);
     expect(noFrom.err).toContain('--from');
   });

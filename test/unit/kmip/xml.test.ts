@@ -15,31 +15,9 @@ import {
 } from '../../../src/kmip/encodings/xml.js';
 import { Enum, Tag } from '../../../src/kmip/registry.js';
 import { hex, toHex } from '../../support/hex.js';
+import { QUERY_REQUEST_HEX_LINES, QUERY_REQUEST_XML } from '../../support/msgenc-examples.js';
 
-// MSGENC-XML-M-1-10, TIME 0 request (§7.1.1 lines 0001–0017), as the spec writes it.
-const QUERY_REQUEST_XML = `<RequestMessage>
-  <RequestHeader>
-    <ProtocolVersion>
-      <ProtocolVersionMajor type="Integer" value="1"/>
-      <ProtocolVersionMinor type="Integer" value="0"/>
-    </ProtocolVersion>
-    <MaximumResponseSize type="Integer" value="256"/>
-    <BatchCount type="Integer" value="1"/>
-  </RequestHeader>
-  <BatchItem>
-    <Operation type="Enumeration" value="Query"/>
-    <RequestPayload>
-      <QueryFunction type="Enumeration" value="QueryOperations"/>
-      <QueryFunction type="Enumeration" value="QueryObjects"/>
-    </RequestPayload>
-  </BatchItem>
-</RequestMessage>`;
-
-const QUERY_REQUEST_HEX = `
-  42007801000000904200770100000048420069010000002042006a02000000040000000100000000
-  42006b020000000400000000000000004200500200000004000001000000000042000d0200000004
-  000000010000000042000f010000003842005c050000000400000018000000004200790100000020
-  4200740500000004000000010000000042007405000000040000000200000000`;
+const QUERY_REQUEST_HEX = QUERY_REQUEST_HEX_LINES.join('\n');
 
 // MSGENC-XML-M-1-10, TIME 0 response (lines 0018–0032).
 const TOO_LARGE_RESPONSE_XML = `<ResponseMessage>
