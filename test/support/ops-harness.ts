@@ -10,7 +10,7 @@ import { createExecutor } from '../../src/dispatch/executor.js';
 import type { ConnectionInfo } from '../../src/dispatch/types.js';
 import { createHandlerTable } from '../../src/ops/index.js';
 import type { OperationHandler } from '../../src/ops/types.js';
-import { openSqliteStore, type SqliteObjectStore } from '../../src/store/index.js';
+import { openSqliteStore, type SqliteObjectStore, type StoredObject } from '../../src/store/index.js';
 import { openPkcs11Protector, type Pkcs11Protector } from '../../src/hsm/pkcs11-protector.js';
 import { encodeRequest, parseResponse, type BatchItemRequest, type HeaderOptions } from '../../src/client/request.js';
 import type { ResponseMessage } from '../../src/kmip/messages.js';
@@ -24,6 +24,8 @@ export interface OpsHarness {
   dbPath: string;
   /** Sends one request message as `tenant` and returns the parsed response. */
   send(version: KmipVersion, items: BatchItemRequest[], header?: HeaderOptions, tenant?: string): Promise<ResponseMessage>;
+  /** The object as committed, read straight from the store in `tenant`'s scope (undefined: not there). */
+  stored(uid: string, tenant?: string): Promise<StoredObject | undefined>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,14 @@ export async function openOpsHarness(options: OpsHarnessOptions = {}): Promise<O
       const res = await executor.execute(encodeRequest(version, items, header), conn);
       if (res.kind !== 'reply' || res.bytes === undefined) throw new Error('executor closed the connection');
       return parseResponse(res.bytes);
+    },
+    async stored(uid, tenant = 'default') {
+      const unit = store.begin({ tenant });
+      try {
+        return await unit.get(uid);
+      } finally {
+        unit.rollback();
+      }
     },
     async close() {
       await store.close();

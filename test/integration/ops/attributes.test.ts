@@ -47,14 +47,7 @@ describeHsm('Attribute operations', () => {
   const newKey = async (version: KmipVersion, extra: TtlvNode[] = [], tenant = 'default') =>
     uidOf(ok(await h.send(version, [version.major >= 2 ? createKey2(extra) : createKey1(extra)], undefined, tenant)));
 
-  async function stored(uid: string, tenant = 'default') {
-    const unit = h.store.begin({ tenant });
-    try {
-      return await unit.get(uid);
-    } finally {
-      unit.rollback();
-    }
-  }
+  const stored = (uid: string, tenant?: string) => h.stored(uid, tenant);
 
   describe('Get Attributes', () => {
     it('a named attribute the object lacks: success, without that attribute (1.4)', async () => {

@@ -35,14 +35,7 @@ describeHsm('Create, Register, Get', () => {
     await h.close();
   });
 
-  async function stored(uid: string, tenant = 'default') {
-    const unit = h.store.begin({ tenant });
-    try {
-      return await unit.get(uid);
-    } finally {
-      unit.rollback();
-    }
-  }
+  const stored = (uid: string, tenant?: string) => h.stored(uid, tenant);
 
   const algorithms: [string, number, number, number][] = [
     ['AES-128', CA.AES, 128, 16],

@@ -22,14 +22,7 @@ describeHsm('Key lifecycle', () => {
     await h.close();
   });
 
-  async function stored(uid: string) {
-    const unit = h.store.begin({ tenant: 'default' });
-    try {
-      return (await unit.get(uid))!;
-    } finally {
-      unit.rollback();
-    }
-  }
+  const stored = async (uid: string) => (await h.stored(uid))!;
 
   async function newKey(version: KmipVersion): Promise<string> {
     return uidOf(okPayload(await h.send(version, [ops.createKey(version, CA.AES, 256, M.Encrypt | M.Decrypt)])));

@@ -46,14 +46,7 @@ describeHsm('Re-key', () => {
     await h.close();
   });
 
-  async function stored(uid: string) {
-    const unit = h.store.begin({ tenant: 'default' });
-    try {
-      return (await unit.get(uid))!;
-    } finally {
-      unit.rollback();
-    }
-  }
+  const stored = async (uid: string) => (await h.stored(uid))!;
 
   const nowS = () => BigInt(Math.floor(Date.now() / 1000));
 
