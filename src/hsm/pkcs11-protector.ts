@@ -32,12 +32,14 @@ import {
   silentLogger,
 } from './config.js';
 import {
+  ENVELOPE_FORMAT,
+  type EnvelopeFormat,
   checkBinding,
   checkKekVersion,
   checkMaterialLength,
   macInput,
 } from './envelope.js';
-import type { Binding, HealthReport, KekAdmin, KeyProtector, KeySpec, ProtectedMaterial } from './key-protector.js';
+import type { Binding, GeneratedKeyPair, HealthReport, KekAdmin, KeyPairSpec, KeyProtector, KeySpec, ProtectedMaterial } from './key-protector.js';
 import {
   Pkcs11Calls,
   bindingKeyTemplate,
@@ -45,6 +47,9 @@ import {
   destroyQuietly,
   importTemplate,
   kekTemplate,
+  keyPairTemplates,
+  publicKeySpki,
+  wrapPrivateKeyToEnvelope,
   readKeyValue,
   readableSessionKeyTemplate,
   unwrapEnvelope,
@@ -561,6 +566,29 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     });
   }
 
+  async generateKeyPair(spec: KeyPairSpec, privateBinding: Binding): Promise<GeneratedKeyPair> {
+    checkBinding(privateBinding);
+    const valid =
+      (spec.kind === 'rsa' && [2048, 3072, 4096].includes(spec.bits)) || (spec.kind === 'ec' && ['P-256', 'P-384'].includes(spec.curve));
+    if (!valid) throw new HsmError(HsmErrorCode.InvalidInput, 'key pairs are RSA-2048/3072/4096 or EC P-256/P-384');
+    const { mechanism, publicTemplate, privateTemplate } = keyPairTemplates(spec);
+    return this.run('generating a key pair', async (s) => {
+      const v = this.currentVersion(s);
+      const keys = this.keysFor(s, v);
+      const pair = await this.calls.generateKeyPair(s.handle, mechanism, publicTemplate, privateTemplate);
+      this.objectsCreated += 2;
+      try {
+        const publicKey = publicKeySpki(this.calls, s.handle, pair.publicKey, spec);
+        const wrapped = await wrapPrivateKeyToEnvelope(this.calls, s.handle, keys.kek, pair.privateKey);
+        const mac = await computeMac(this.calls, s.handle, keys.mac, macInput(privateBinding, v, wrapped));
+        return { privateKey: { wrapped, mac, kekVersion: v }, publicKey };
+      } finally {
+        destroyQuietly(this.calls, s.handle, pair.privateKey);
+        destroyQuietly(this.calls, s.handle, pair.publicKey);
+      }
+    });
+  }
+
   async protect(plaintext: Uint8Array, binding: Binding): Promise<ProtectedMaterial> {
     checkBinding(binding);
     if (!(plaintext instanceof Uint8Array)) throw new HsmError(HsmErrorCode.InvalidInput, 'plaintext must be bytes');
@@ -586,7 +614,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     return this.run('revealing key material', async (s) => {
       const keys = this.keysFor(s, pm.kekVersion);
       await verifyMac(this.calls, s.handle, keys.mac, macInput(binding, pm.kekVersion, pm.wrapped), pm.mac);
-      const { handle, plaintextLength } = await unwrapEnvelope(
+      const { handle, plaintextLength, format } = await unwrapEnvelope(
         this.calls,
         s.handle,
         keys.kek,
@@ -595,7 +623,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       );
       this.objectsCreated++;
       try {
-        return readKeyValue(this.calls, s.handle, handle, plaintextLength);
+        return readKeyValue(this.calls, s.handle, handle, plaintextLength, format);
       } finally {
         destroyQuietly(this.calls, s.handle, handle);
       }
@@ -611,7 +639,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       const to = this.keysFor(s, toKekVersion);
       await verifyMac(this.calls, s.handle, from.mac, macInput(binding, pm.kekVersion, pm.wrapped), pm.mac);
       // Unwrapped as sensitive + extractable: it can be wrapped again but never read.
-      const { handle, plaintextLength } = await unwrapEnvelope(
+      const { handle, plaintextLength, format } = await unwrapEnvelope(
         this.calls,
         s.handle,
         from.kek,
@@ -620,7 +648,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       );
       this.objectsCreated++;
       try {
-        return await this.seal(s, to, toKekVersion, handle, plaintextLength, binding);
+        return await this.seal(s, to, toKekVersion, handle, plaintextLength, binding, format);
       } finally {
         destroyQuietly(this.calls, s.handle, handle);
       }
@@ -687,8 +715,9 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     key: Handle,
     length: number,
     binding: Binding,
+    format: EnvelopeFormat = ENVELOPE_FORMAT,
   ): Promise<ProtectedMaterial> {
-    const wrapped = await wrapToEnvelope(this.calls, s.handle, keys.kek, key, length);
+    const wrapped = await wrapToEnvelope(this.calls, s.handle, keys.kek, key, length, format);
     const mac = await computeMac(this.calls, s.handle, keys.mac, macInput(binding, version, wrapped));
     return { wrapped, mac, kekVersion: version };
   }
