@@ -19,7 +19,7 @@ import {
   trimDer,
   trimUnwrapped,
 } from './envelope.js';
-import type { KeyPairSpec } from './key-protector.js';
+import type { EcCurve, KeyPairSpec } from './key-protector.js';
 import { ck, type Handle, type LoadedModule } from './pkcs11-library.js';
 
 export const WRAP_MECHANISM: Mechanism = { mechanism: ck.CKM_AES_KEY_WRAP_PAD };
@@ -186,10 +186,13 @@ export function bindingKeyTemplate(label: string): Attribute[] {
 // CKM_EC_KEY_PAIR_GEN)
 
 /** DER OIDs of the named curves kmipd generates (RFC 5480 §2.1.1.1), as CKA_EC_PARAMS. */
-const CURVES = {
+export const CURVES: Readonly<Record<EcCurve, { params: Buffer; bytes: number }>> = {
   'P-256': { params: Buffer.from('06082a8648ce3d030107', 'hex'), bytes: 32 },
   'P-384': { params: Buffer.from('06052b81040022', 'hex'), bytes: 48 },
-} as const;
+  'P-521': { params: Buffer.from('06052b81040023', 'hex'), bytes: 66 },
+  // SEC 2 §2.4.1; the OASIS vectors use it (TC-ECDSA-SIGN-1-14, TC-DERIVEKEY-6-14).
+  secp256k1: { params: Buffer.from('06052b8104000a', 'hex'), bytes: 32 },
+};
 
 /**
  * Templates of a generated key pair. Both halves are session objects; the private key is

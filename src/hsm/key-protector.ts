@@ -29,7 +29,9 @@ export interface ProtectedMaterial {
 export type KeySpec = { kind: 'aes'; bits: 128 | 192 | 256 } | { kind: 'generic'; bytes: number };
 
 /** Asymmetric key pairs generated inside the HSM (Create Key Pair, ReKey Key Pair). */
-export type KeyPairSpec = { kind: 'rsa'; bits: 2048 | 3072 | 4096 } | { kind: 'ec'; curve: 'P-256' | 'P-384' };
+export type KeyPairSpec = { kind: 'rsa'; bits: 2048 | 3072 | 4096 } | { kind: 'ec'; curve: EcCurve };
+/** Named curves, by their JWK names (RFC 7518 §6.2.1.1; secp256k1: RFC 8812 §3.1). */
+export type EcCurve = 'P-256' | 'P-384' | 'P-521' | 'secp256k1';
 
 export interface GeneratedKeyPair {
   /** The private key as a PKCS#8 PrivateKeyInfo (RFC 5208), wrapped and bound like other material. */

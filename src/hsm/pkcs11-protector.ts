@@ -43,6 +43,7 @@ import type { Binding, GeneratedKeyPair, HealthReport, KekAdmin, KeyPairSpec, Ke
 import {
   Pkcs11Calls,
   bindingKeyTemplate,
+  CURVES,
   computeMac,
   destroyQuietly,
   importTemplate,
@@ -569,8 +570,8 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
   async generateKeyPair(spec: KeyPairSpec, privateBinding: Binding): Promise<GeneratedKeyPair> {
     checkBinding(privateBinding);
     const valid =
-      (spec.kind === 'rsa' && [2048, 3072, 4096].includes(spec.bits)) || (spec.kind === 'ec' && ['P-256', 'P-384'].includes(spec.curve));
-    if (!valid) throw new HsmError(HsmErrorCode.InvalidInput, 'key pairs are RSA-2048/3072/4096 or EC P-256/P-384');
+      (spec.kind === 'rsa' && [2048, 3072, 4096].includes(spec.bits)) || (spec.kind === 'ec' && Object.hasOwn(CURVES, spec.curve));
+    if (!valid) throw new HsmError(HsmErrorCode.InvalidInput, 'key pairs are RSA-2048/3072/4096 or EC P-256/P-384/P-521/secp256k1');
     const { mechanism, publicTemplate, privateTemplate } = keyPairTemplates(spec);
     return this.run('generating a key pair', async (s) => {
       const v = this.currentVersion(s);

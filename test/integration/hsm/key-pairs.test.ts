@@ -34,6 +34,8 @@ describeHsm('Pkcs11 key protector: key pairs', () => {
     { spec: { kind: 'rsa', bits: 3072 }, check: (d, t) => expect([t, d['modulusLength']]).toEqual(['rsa', 3072]) },
     { spec: { kind: 'ec', curve: 'P-256' }, check: (d, t) => expect([t, d['namedCurve']]).toEqual(['ec', 'prime256v1']) },
     { spec: { kind: 'ec', curve: 'P-384' }, check: (d, t) => expect([t, d['namedCurve']]).toEqual(['ec', 'secp384r1']) },
+    { spec: { kind: 'ec', curve: 'P-521' }, check: (d, t) => expect([t, d['namedCurve']]).toEqual(['ec', 'secp521r1']) },
+    { spec: { kind: 'ec', curve: 'secp256k1' }, check: (d, t) => expect([t, d['namedCurve']]).toEqual(['ec', 'secp256k1']) },
   ];
 
   for (const { spec, check } of cases) {
@@ -68,7 +70,7 @@ describeHsm('Pkcs11 key protector: key pairs', () => {
 
   it('refuses unsupported sizes and curves', async () => {
     await expect(hsm.generateKeyPair({ kind: 'rsa', bits: 1024 } as unknown as KeyPairSpec, binding)).rejects.toMatchObject({ code: 'InvalidInput' });
-    await expect(hsm.generateKeyPair({ kind: 'ec', curve: 'P-521' } as unknown as KeyPairSpec, binding)).rejects.toMatchObject({ code: 'InvalidInput' });
+    await expect(hsm.generateKeyPair({ kind: 'ec', curve: 'P-224' } as unknown as KeyPairSpec, binding)).rejects.toMatchObject({ code: 'InvalidInput' });
   });
 
   it('leaves no private or public key objects on the token or in sessions', async () => {
