@@ -247,6 +247,36 @@ export function publicKeySpki(calls: Pkcs11Calls, session: Handle, publicKey: Ha
   return key.export({ format: 'der', type: 'spki' });
 }
 
+/** A transient EC private key (CKA_VALUE = d) that may only sign: for CKM_ECDSA over a given digest. */
+export function ecSigningKeyTemplate(curve: EcCurve, d: Buffer): Attribute[] {
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_PRIVATE_KEY },
+    { type: ck.CKA_KEY_TYPE, value: ck.CKK_EC },
+    { type: ck.CKA_EC_PARAMS, value: CURVES[curve].params },
+    { type: ck.CKA_VALUE, value: d },
+    bool(ck.CKA_TOKEN, false),
+    bool(ck.CKA_PRIVATE, true),
+    bool(ck.CKA_SENSITIVE, true),
+    bool(ck.CKA_EXTRACTABLE, false),
+    bool(ck.CKA_SIGN, true),
+    ...[ck.CKA_DECRYPT, ck.CKA_UNWRAP, ck.CKA_DERIVE].map((t) => bool(t, false)),
+  ];
+}
+
+/** A transient EC public key (CKA_EC_POINT: DER OCTET STRING of the point) that may only verify. */
+export function ecVerifyingKeyTemplate(curve: EcCurve, point: Buffer): Attribute[] {
+  const header = point.length < 128 ? Buffer.from([0x04, point.length]) : Buffer.from([0x04, 0x81, point.length]);
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_PUBLIC_KEY },
+    { type: ck.CKA_KEY_TYPE, value: ck.CKK_EC },
+    { type: ck.CKA_EC_PARAMS, value: CURVES[curve].params },
+    { type: ck.CKA_EC_POINT, value: Buffer.concat([header, point]) },
+    bool(ck.CKA_TOKEN, false),
+    bool(ck.CKA_VERIFY, true),
+    ...[ck.CKA_ENCRYPT, ck.CKA_WRAP, ck.CKA_DERIVE].map((t) => bool(t, false)),
+  ];
+}
+
 /**
  * Wraps a private key under `kek` into a format-2 envelope (see envelope.ts): the HSM encodes it
  * as PKCS#8 and pads it; the recorded length is the padded one.

@@ -53,6 +53,14 @@ export interface KeyProtector {
    * KEK and bound to `privateBinding`; the public key is returned in the clear.
    */
   generateKeyPair(spec: KeyPairSpec, privateBinding: Binding): Promise<GeneratedKeyPair>;
+  /**
+   * ECDSA over a digest the client computed (KMIP Digested Data), inside the HSM (CKM_ECDSA):
+   * node's signer always hashes its input. `privateScalar` is the key's d, big-endian, from a
+   * revealed key (the caller zeroes it); the result is r || s, each as long as the field.
+   */
+  signEcdsaDigest(curve: EcCurve, privateScalar: Uint8Array, digest: Uint8Array): Promise<Buffer>;
+  /** Verifies r || s over a digest with the uncompressed public point (04 || X || Y). */
+  verifyEcdsaDigest(curve: EcCurve, publicPoint: Uint8Array, digest: Uint8Array, signature: Uint8Array): Promise<boolean>;
   /** Imports caller-supplied material (BYOK, Register); any length from 1 byte up to the limit. */
   protect(plaintext: Uint8Array, binding: Binding): Promise<ProtectedMaterial>;
   /**

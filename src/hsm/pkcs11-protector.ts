@@ -39,12 +39,14 @@ import {
   checkMaterialLength,
   macInput,
 } from './envelope.js';
-import type { Binding, GeneratedKeyPair, HealthReport, KekAdmin, KeyPairSpec, KeyProtector, KeySpec, ProtectedMaterial } from './key-protector.js';
+import type { Binding, EcCurve, GeneratedKeyPair, HealthReport, KekAdmin, KeyPairSpec, KeyProtector, KeySpec, ProtectedMaterial } from './key-protector.js';
 import {
   Pkcs11Calls,
   bindingKeyTemplate,
   CURVES,
   computeMac,
+  ecSigningKeyTemplate,
+  ecVerifyingKeyTemplate,
   destroyQuietly,
   importTemplate,
   kekTemplate,
@@ -588,6 +590,55 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
         destroyQuietly(this.calls, s.handle, pair.publicKey);
       }
     });
+  }
+
+  async signEcdsaDigest(curve: EcCurve, privateScalar: Uint8Array, digest: Uint8Array): Promise<Buffer> {
+    const size = this.checkEcdsaInput(curve, digest);
+    if (!(privateScalar instanceof Uint8Array) || privateScalar.length !== size) {
+      throw new HsmError(HsmErrorCode.InvalidInput, `the private scalar must be ${size} bytes`);
+    }
+    const d = Buffer.from(privateScalar.buffer, privateScalar.byteOffset, privateScalar.byteLength);
+    return this.run('signing a digest with ECDSA', (s) => {
+      const key = this.p11.C_CreateObject(s.handle, ecSigningKeyTemplate(curve, d));
+      this.objectsCreated++;
+      try {
+        this.p11.C_SignInit(s.handle, { mechanism: ck.CKM_ECDSA }, key);
+        return Buffer.from(this.p11.C_Sign(s.handle, Buffer.from(digest), Buffer.alloc(2 * size)));
+      } finally {
+        destroyQuietly(this.calls, s.handle, key);
+      }
+    });
+  }
+
+  async verifyEcdsaDigest(curve: EcCurve, publicPoint: Uint8Array, digest: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    const size = this.checkEcdsaInput(curve, digest);
+    if (!(publicPoint instanceof Uint8Array) || publicPoint.length !== 1 + 2 * size || publicPoint[0] !== 0x04) {
+      throw new HsmError(HsmErrorCode.InvalidInput, 'the public point must be uncompressed');
+    }
+    if (signature.length !== 2 * size) return false;
+    return this.run('verifying an ECDSA signature over a digest', (s) => {
+      const key = this.p11.C_CreateObject(s.handle, ecVerifyingKeyTemplate(curve, Buffer.from(publicPoint)));
+      this.objectsCreated++;
+      try {
+        this.p11.C_VerifyInit(s.handle, { mechanism: ck.CKM_ECDSA }, key);
+        try {
+          return this.p11.C_Verify(s.handle, Buffer.from(digest), Buffer.from(signature));
+        } catch (e) {
+          if (ckrOf(e) === 'CKR_SIGNATURE_INVALID' || ckrOf(e) === 'CKR_SIGNATURE_LEN_RANGE') return false;
+          throw e;
+        }
+      } finally {
+        destroyQuietly(this.calls, s.handle, key);
+      }
+    });
+  }
+
+  private checkEcdsaInput(curve: EcCurve, digest: Uint8Array): number {
+    if (!Object.hasOwn(CURVES, curve)) throw new HsmError(HsmErrorCode.InvalidInput, 'unsupported curve');
+    if (!(digest instanceof Uint8Array) || digest.length < 1 || digest.length > 64) {
+      throw new HsmError(HsmErrorCode.InvalidInput, 'the digest must be 1 to 64 bytes');
+    }
+    return CURVES[curve].bytes;
   }
 
   async protect(plaintext: Uint8Array, binding: Binding): Promise<ProtectedMaterial> {

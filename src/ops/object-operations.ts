@@ -22,6 +22,8 @@ import { recover } from './recover.js';
 import { register } from './register.js';
 import { rekey } from './rekey.js';
 import { rekeyKeyPair } from './rekey-key-pair.js';
+import { sign } from './sign.js';
+import { signatureVerify } from './signature-verify.js';
 import { revoke } from './revoke.js';
 import { rngRetrieve } from './rng-retrieve.js';
 
@@ -30,7 +32,7 @@ export const objectOperations: readonly OperationHandler[] = [
   // Cryptographic services (symmetric-crypto.ts).
   ...[encrypt, decrypt, mac, macVerify, rngRetrieve],
   // Asymmetric keys (key-pair.ts).
-  ...[createKeyPair, rekeyKeyPair],
+  ...[createKeyPair, rekeyKeyPair, sign, signatureVerify],
 ];
 
 /**

@@ -87,6 +87,8 @@ function failingFactory(control: { mode: FailMode }): ExecutorFactory {
         return pm;
       },
       generateKeyPair: (spec, b) => real.generateKeyPair(spec, b),
+      signEcdsaDigest: (c, d, digest) => real.signEcdsaDigest(c, d, digest),
+      verifyEcdsaDigest: (c, q, digest, sig) => real.verifyEcdsaDigest(c, q, digest, sig),
       protect: (p, b) => real.protect(p, b),
       reveal: (pm, b) => real.reveal(pm, b),
       rewrap: (pm, b, v) => real.rewrap(pm, b, v),
