@@ -318,7 +318,11 @@ export interface KeyInUse {
  * used for `usage` (requireUse), reveals it, runs `use`, and zeroes every plaintext copy after.
  */
 export async function withKey<T>(ctx: OperationContext, given: TtlvNode | undefined, usage: number, purpose: UsePurpose, use: (k: KeyInUse) => T | Promise<T>): Promise<T> {
-  const obj = await loadOnline(ctx, given);
+  return withLoadedKey(ctx, await loadOnline(ctx, given), usage, purpose, use);
+}
+
+/** withKey for an object already loaded (key wrapping finds the wrapping key by its Unique Identifier first). */
+export async function withLoadedKey<T>(ctx: OperationContext, obj: StoredObject, usage: number, purpose: UsePurpose, use: (k: KeyInUse) => T | Promise<T>): Promise<T> {
   if (obj.objectType !== Enum.ObjectType.SymmetricKey) throw refuse('objectType', ctx.version, 'this operation needs a Symmetric Key');
   requireUse(ctx.version, obj, usage, purpose, ctx.now());
   const { object, secret } = await revealObject(ctx.keys, obj);
