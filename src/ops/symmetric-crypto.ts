@@ -9,7 +9,7 @@
  *
  * Supported: AES-128/192/256 in ECB and CBC (Padding Method PKCS5 or None), CTR, GCM (Tag Length,
  * Authenticated Encryption Additional Data), NIST Key Wrap (RFC 3394) and AES Key Wrap with
- * Padding (RFC 5649); Triple DES (two or three keys) in ECB and CBC; HMAC-SHA1/224/256/384/512.
+ * Padding (RFC 5649), XTS (AES-128 key pairs, the tweak as IV); Triple DES (two or three keys) in ECB and CBC; HMAC-SHA1/224/256/384/512.
  * Streaming (Correlation Value, Init / Final Indicator) is not supported.
  */
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type CipherGCM, type CipherGCMTypes, type DecipherGCM } from 'node:crypto';
@@ -119,6 +119,13 @@ export function planCipher(algorithm: number | undefined, keyBytes: number, para
         if (!GCM_TAG_LENGTHS.includes(tagLength)) throw new KmipError('InvalidField', 'GCM Tag Length must be 4, 8 or 12 to 16 bytes');
         return { cipher: `aes-${n}-gcm`, mode, blockSize: 1, pad: false, iv: { kind: 'required', length: 'any', generate: ivBytes ?? 12 }, tagLength };
       }
+      case BCM.XTS:
+        // IEEE 1619 / SP 800-38E: the key is two AES keys of equal size; the tweak is the IV.
+        // SoftHSM has no XTS mechanism, so it is computed here on the revealed key, like the others.
+        noPadding(padding, 'XTS');
+        if (keyBytes !== 32) throw new KmipError('InvalidField', 'XTS takes a 256-bit key (two AES-128 keys)');
+        if (ivBytes !== undefined && ivBytes !== 16) throw new KmipError('InvalidField', 'XTS takes a 128-bit tweak as IV/Counter/Nonce');
+        return { cipher: 'aes-128-xts', mode, blockSize: 1, pad: false, iv: { kind: 'required', length: 16, generate: 16 } };
       case BCM.NISTKeyWrap:
         noPadding(padding, 'NIST Key Wrap');
         return { cipher: `id-aes${n}-wrap`, mode, blockSize: 8, pad: false, iv: { kind: 'default', value: KW_IV, length: 8 } };
@@ -208,6 +215,8 @@ function checkInput(plan: CipherPlan, data: Uint8Array, direction: 'encrypt' | '
     if (data.length === 0 || (direction === 'decrypt' && (data.length < 16 || data.length % 8 !== 0))) {
       throw new KmipError('InvalidField', 'AES Key Wrap with Padding input has an invalid length');
     }
+  } else if (plan.mode === BCM.XTS) {
+    if (data.length < 16) throw new KmipError('InvalidField', 'XTS needs at least 16 bytes of Data');
   } else if (!(plan.pad && direction === 'encrypt') && data.length % plan.blockSize !== 0) {
     throw new KmipError('InvalidField', `the Data must be a multiple of the ${plan.blockSize}-byte block without padding`);
   }
