@@ -18,6 +18,11 @@
  * an instance of the wrapping key's Cryptographic Parameters attribute (every field the request
  * gives equals that instance's field); without them the first instance is used; a key without the
  * attribute, or without a match, is refused.
+ *
+ * Errors follow 1.4 §11.12 (Get Errors): a missing wrapping key or unmatched Cryptographic
+ * Parameters are Item Not Found (Object Not Found in 2.x); a wrapping object that is not a key,
+ * Illegal Operation; a key that may not wrap, Permission Denied (2.x: the usage reasons);
+ * an Encoding Option that cannot be honoured, Encoding Option Error.
  */
 import { decodeTtlv, encodeTtlv } from '../ttlv/index.js';
 import type { TtlvNode } from '../ttlv/types.js';
@@ -125,15 +130,18 @@ function sameField(a: unknown, b: unknown): boolean {
 export function selectWrappingParameters(ctx: OperationContext, key: StoredObject, given: readonly TtlvNode[] | undefined): { params: CryptographicParameters; node: TtlvNode[] } {
   const instances = storedParameterInstances(key);
   if (instances.length === 0) {
-    throw new KmipError('InvalidField', 'the wrapping key has no Cryptographic Parameters attribute to wrap with (KMIP 1.4 §2.1.6)');
+    throw notFound(ctx, 'the wrapping key has no Cryptographic Parameters attribute to wrap with (KMIP 1.4 §2.1.6)');
   }
   if (given === undefined) return instances[0]!;
   const requested = cryptographicParameters.decode(asParameters(given), ctx);
   const fields = Object.entries(requested).filter(([, v]) => v !== undefined);
   const match = instances.find((i) => fields.every(([k, v]) => sameField((i.params as Record<string, unknown>)[k], v)));
-  if (match === undefined) throw new KmipError('InvalidField', 'the Cryptographic Parameters match none of the wrapping key’s Cryptographic Parameters');
+  if (match === undefined) throw notFound(ctx, 'the Cryptographic Parameters match none of the wrapping key’s Cryptographic Parameters attributes');
   return { params: match.params, node: [...given] };
 }
+
+const notFound = (ctx: OperationContext, message: string): KmipError =>
+  new KmipError(atLeast(ctx.version, 2, 0) ? 'ObjectNotFound' : 'ItemNotFound', message);
 
 const asParameters = (children: readonly TtlvNode[]): TtlvNode => ({ tag: Tag.CryptographicParameters, type: 'Structure', value: [...children] });
 
@@ -151,9 +159,9 @@ function checkSpecification(spec: KeyWrappingSpecification): void {
   }
   if (spec.encryptionKeyInformation === undefined) throw new KmipError('InvalidField', 'Wrapping Method Encrypt needs Encryption Key Information');
   const eo = spec.encodingOption;
-  if (eo !== undefined && eo !== EO.NoEncoding && eo !== EO.TTLVEncoding) throw new KmipError('FeatureNotSupported', 'unknown Encoding Option');
+  if (eo !== undefined && eo !== EO.NoEncoding && eo !== EO.TTLVEncoding) throw new KmipError('EncodingOptionError', 'unknown Encoding Option');
   if (eo === EO.NoEncoding && spec.attributeNames.length > 0) {
-    throw new KmipError('InvalidField', 'with No Encoding the wrapped Key Value carries no attributes (KMIP 1.4 §2.1.6)');
+    throw new KmipError('EncodingOptionError', 'with No Encoding the wrapped Key Value carries no attributes (KMIP 1.4 §2.1.6)');
   }
 }
 
@@ -196,7 +204,7 @@ export async function wrapForGet(
 
   let plaintext: Uint8Array;
   if (spec.encodingOption === EO.NoEncoding) {
-    if (kv.keyMaterial.type !== 'ByteString') throw new KmipError('InvalidField', 'No Encoding needs a Byte String Key Material; ask for TTLV Encoding or a Raw format');
+    if (kv.keyMaterial.type !== 'ByteString') throw new KmipError('EncodingOptionError', 'No Encoding needs a Byte String Key Material; ask for TTLV Encoding or a Raw format');
     plaintext = kv.keyMaterial.value;
   } else {
     const full: KeyValue = { ...kv, ...boundAttributes(ctx, obj, spec.attributeNames) };

@@ -147,7 +147,7 @@ describeHsm('Get with Key Wrapping Specification; keys registered wrapped', () =
         expect(unwrapNode('id-aes128-wrap', kekBytes, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'), wrappedValue(p))).toEqual(keyBytes);
       });
 
-      it('refuses a KEK without Wrap Key, a KEK not Active, parameters the KEK lacks, MAC keys and attributes with No Encoding', async () => {
+      it('refuses (1.4 §11.12) a KEK without Wrap Key or not Active, parameters the KEK lacks, unknown KEKs, non-keys, MAC keys, attributes with No Encoding', async () => {
         const key = await activeKey(version, Buffer.alloc(16, 1), M.Encrypt);
         const noWrap = await activeKey(version, Buffer.alloc(16, 2), M.Encrypt, [params(BCM.NISTKeyWrap)]);
         // The version's reasons (src/ops/refusals.ts): 1.4 says Permission Denied for both.
@@ -158,12 +158,17 @@ describeHsm('Get with Key Wrapping Specification; keys registered wrapped', () =
         expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(uidOf(preActive))])]), v2 ? 'WrongKeyLifecycleState' : 'PermissionDenied');
 
         const kek = await activeKey(version, Buffer.alloc(16, 4), M.WrapKey, [params(BCM.NISTKeyWrap)]);
-        expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(kek, { params: params(BCM.AESKeyWrapPadding) })])]), 'InvalidField');
+        // 1.4 §11.12: parameters that do not exist or do not match are Item Not Found.
+        const notFound = v2 ? 'ObjectNotFound' : 'ItemNotFound';
+        expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(kek, { params: params(BCM.AESKeyWrapPadding) })])]), notFound);
         const bare = await activeKey(version, Buffer.alloc(16, 5), M.WrapKey);
-        expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(bare)])]), 'InvalidField');
+        expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(bare)])]), notFound);
+        expectFailure(await h.send(version, [ops.get(key, [wrappingSpec('no-such-key')])]), notFound);
+        const secret = uidOf(okPayload(await h.send(version, [ops.registerSecret(version, Buffer.from('not a key'))])));
+        expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(secret)])]), v2 ? 'InvalidObjectType' : 'IllegalOperation');
         expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(kek, { mac: kek })])]), 'FeatureNotSupported');
         expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(kek, { method: Enum.WrappingMethod.MACSign })])]), 'FeatureNotSupported');
-        expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(kek, { encoding: EO.NoEncoding, names: ['Name'] })])]), 'InvalidField');
+        expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(kek, { encoding: EO.NoEncoding, names: ['Name'] })])]), 'EncodingOptionError');
         expectFailure(await h.send(version, [ops.get(key, [wrappingSpec(key)])]), 'InvalidField');
       });
 
