@@ -2,11 +2,13 @@
  * Encrypt (KMIP 1.4 §4.29; 2.1 §6.1.17): symmetric encryption under a managed key that is Active
  * and whose Cryptographic Usage Mask allows Encrypt. When the mode needs an IV and the request has
  * none, the HSM's generator supplies one and the response returns it (IV/Counter/Nonce). Cipher
- * selection, padding and IV rules: symmetric-crypto.ts.
+ * selection, padding and IV rules: symmetric-crypto.ts. Streamed requests (Init / Final Indicator,
+ * Correlation Value): stream-operation.ts.
  */
 import { Enum, Mask } from '../kmip/registry.js';
 import { encryptRequest, encryptResponse } from '../kmip/payloads/encrypt.js';
-import { encryptWith, encryptionIv, ivToGenerate, planCipher, requireData, requireSingleShot, resolveParameters, withKey } from './symmetric-crypto.js';
+import { runStream, streamPhase } from './stream-operation.js';
+import { encryptWith, encryptionIv, ivToGenerate, planCipher, requireData, resolveParameters, withKey } from './symmetric-crypto.js';
 import { defineOperation } from './types.js';
 
 export const encrypt = defineOperation({
@@ -14,7 +16,8 @@ export const encrypt = defineOperation({
   request: encryptRequest,
   response: encryptResponse,
   async handle(ctx, req) {
-    requireSingleShot(req);
+    const phase = streamPhase(req);
+    if (phase !== 'single') return runStream(ctx, req, 'Encrypt', phase);
     const data = requireData(req.data);
     return withKey(ctx, req.uniqueIdentifier, Mask.CryptographicUsageMask.Encrypt, 'protect', async ({ obj, key, algorithm }) => {
       const plan = planCipher(algorithm, key.length, resolveParameters(req.cryptographicParameters, obj));
