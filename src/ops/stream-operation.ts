@@ -12,7 +12,7 @@
  * to the last. Any failure ends the stream.
  */
 import { KmipError } from '../kmip/errors.js';
-import { Mask } from '../kmip/registry.js';
+import { Enum, Mask } from '../kmip/registry.js';
 import type { CryptographicParameters } from '../kmip/payloads/encrypt.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { requireUse, type UsePurpose } from './key-use.js';
@@ -31,6 +31,9 @@ import {
   withKey,
 } from './symmetric-crypto.js';
 import type { OperationContext } from './types.js';
+
+/** Operations that accept Init / Final Indicator and Correlation Value; Query reports streaming from it. */
+export const STREAMED_OPERATIONS: readonly number[] = [Enum.Operation.Encrypt, Enum.Operation.Decrypt];
 
 export type StreamPhase = 'single' | 'init' | 'continue';
 

@@ -82,6 +82,12 @@ describeHsm('streamed Encrypt and Decrypt', () => {
     return { output: Buffer.concat(outputs), payload, correlation: correlation! };
   }
 
+  it('Query Capabilities reports streaming, which the tests below exercise', async () => {
+    const res = await h.send(v14, [{ operation: OP.Query, payload: [enumeration(Tag.QueryFunction, Enum.QueryFunction.QueryCapabilities)] }]);
+    const cap = child(okPayload(res), Tag.CapabilityInformation);
+    expect(child(cap!, Tag.StreamingCapability)).toMatchObject({ type: 'Boolean', value: true });
+  });
+
   for (const version of [v14, v21]) {
     describe(`KMIP ${version.major}.${version.minor}`, () => {
       const message = Buffer.from('0102030405060708091011121314151601020304050607080910111213141516' + '01', 'hex');
