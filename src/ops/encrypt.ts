@@ -2,12 +2,13 @@
  * Encrypt (KMIP 1.4 §4.29; 2.1 §6.1.17): symmetric encryption under a managed key that is Active
  * and whose Cryptographic Usage Mask allows Encrypt. When the mode needs an IV and the request has
  * none, the HSM's generator supplies one and the response returns it (IV/Counter/Nonce). Cipher
- * selection, padding and IV rules: symmetric-crypto.ts. Under a Public Key: RSA-OAEP
- * (asymmetric-crypto.ts).
+ * selection, padding and IV rules: symmetric-crypto.ts. Streamed requests (Init / Final Indicator,
+ * Correlation Value): stream-operation.ts. Under a Public Key: RSA-OAEP (asymmetric-crypto.ts).
  */
 import { Enum, Mask } from '../kmip/registry.js';
 import { encryptRequest, encryptResponse, type CryptographicParameters } from '../kmip/payloads/encrypt.js';
-import { encryptWith, encryptionIv, ivToGenerate, planCipher, requireData, requireSingleShot, resolveParameters, withKey } from './symmetric-crypto.js';
+import { runStream, streamPhase } from './stream-operation.js';
+import { encryptWith, encryptionIv, ivToGenerate, planCipher, requireData, resolveParameters, withKey } from './symmetric-crypto.js';
 import { asymmetricTarget, planRsaCipher, rsaEncrypt, withAsymmetricKey } from './asymmetric-crypto.js';
 import type { StoredObject } from '../store/types.js';
 import { defineOperation, type OperationContext } from './types.js';
@@ -17,7 +18,8 @@ export const encrypt = defineOperation({
   request: encryptRequest,
   response: encryptResponse,
   async handle(ctx, req) {
-    requireSingleShot(req);
+    const phase = streamPhase(req);
+    if (phase !== 'single') return runStream(ctx, req, 'Encrypt', phase);
     const data = requireData(req.data);
     const asymmetric = await asymmetricTarget(ctx, req.uniqueIdentifier);
     if (asymmetric !== undefined) return rsaEncryptWith(ctx, asymmetric, req, data);
