@@ -39,7 +39,8 @@ import {
 } from 'node:crypto';
 import type { TtlvNode } from '../ttlv/types.js';
 import { KmipError } from '../kmip/errors.js';
-import { Enum, enumValueName } from '../kmip/registry.js';
+import { Enum, Mask, Tag, enumValueName } from '../kmip/registry.js';
+import type { KeyWrapper } from './key-wrapping.js';
 import type { CryptographicParameters } from '../kmip/payloads/encrypt.js';
 import type { StoredObject } from '../store/types.js';
 import type { EcCurve, KeyProtector } from '../hsm/key-protector.js';
@@ -445,3 +446,35 @@ function crypto<T>(run: () => T): T {
     throw new KmipError('CryptographicFailure', 'the cryptographic operation failed', err instanceof Error ? err.message : undefined);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Key wrapping with RSA-OAEP (1.4 §2.1.5–2.1.6: Wrapping Method Encrypt under a Public Key)
+
+/** The Private Key a Public Key links to (Create Key Pair sets the link; Register may). */
+async function linkedPrivateKey(ctx: OperationContext, pub: StoredObject): Promise<StoredObject> {
+  for (const a of pub.attributes) {
+    if (a.name !== 'Link' || a.value.type !== 'Structure') continue;
+    const type = a.value.value.find((c) => c.tag === Tag.LinkType);
+    const target = a.value.value.find((c) => c.tag === Tag.LinkedObjectIdentifier);
+    if (type?.type === 'Enumeration' && type.value === Enum.LinkType.PrivateKeyLink && target?.type === 'TextString') {
+      return loadOnline(ctx, { tag: Tag.UniqueIdentifier, type: 'TextString', value: target.value });
+    }
+  }
+  throw new KmipError('FeatureNotSupported', 'the wrapping Public Key has no Private Key Link: kmipd cannot unwrap what it wrapped');
+}
+
+/**
+ * RSA-OAEP wrapping: a Public Key with Wrap Key in its usage mask wraps; the Private Key it links
+ * to, with Unwrap Key, unwraps what was registered wrapped under that Public Key.
+ */
+export const publicKeyWrapper: KeyWrapper = {
+  async wrap(ctx, pub, params, plaintext) {
+    return withAsymmetricKey(ctx, pub, OT.PublicKey, Mask.CryptographicUsageMask.WrapKey, 'protect', ({ key }) => ({
+      bytes: rsaEncrypt(planRsaCipher(params, key), key, plaintext),
+    }));
+  },
+  async unwrap(ctx, pub, params, wrapped) {
+    const priv = await linkedPrivateKey(ctx, pub);
+    return withAsymmetricKey(ctx, priv, OT.PrivateKey, Mask.CryptographicUsageMask.UnwrapKey, 'process', ({ key }) => rsaDecrypt(planRsaCipher(params, key), key, wrapped));
+  },
+};

@@ -11,7 +11,7 @@
  * structure, or the wrapped un-encoded value of the Byte String Key Material field").
  *
  * How a wrapping key computes depends on its Object Type: `keyWrappers` is the table (symmetric
- * keys here; a public/private key pair for RSA-OAEP slots in beside it). Each wrapper checks the
+ * keys; Public Keys wrap with RSA-OAEP, their linked Private Keys unwrap: asymmetric-crypto.ts). Each wrapper checks the
  * key's state and Cryptographic Usage Mask itself, since what is allowed differs per type.
  *
  * Cryptographic Parameters (1.4 §2.1.6): those given in the Encryption Key Information must match
@@ -40,6 +40,7 @@ import { loadOnline } from './online-object.js';
 import { refuse } from './refusals.js';
 import { decryptWith, decryptionIv, encryptWith, encryptionIv, ivToGenerate, planCipher, withLoadedKey, type CipherPlan } from './symmetric-crypto.js';
 import type { OperationContext } from './types.js';
+import { publicKeyWrapper } from './asymmetric-crypto.js';
 
 const WM = Enum.WrappingMethod;
 const EO = Enum.EncodingOption;
@@ -98,7 +99,11 @@ const symmetricWrapper: KeyWrapper = {
 };
 
 /** Object Type of the wrapping (or unwrapping) key → how it computes. */
-export const keyWrappers = new Map<number, KeyWrapper>([[Enum.ObjectType.SymmetricKey, symmetricWrapper]]);
+export const keyWrappers = new Map<number, KeyWrapper>([
+  [Enum.ObjectType.SymmetricKey, symmetricWrapper],
+  // RSA-OAEP under a managed Public Key (asymmetric-crypto.ts).
+  [Enum.ObjectType.PublicKey, publicKeyWrapper],
+]);
 
 function wrapperFor(ctx: OperationContext, key: StoredObject): KeyWrapper {
   const w = keyWrappers.get(key.objectType);
