@@ -425,10 +425,13 @@ function recordCredentials(authentication: TtlvNode[], log: Logger): void {
   log.info({ credentialTypes: types, username }, 'request header credentials recorded (the certificate remains the identity)');
 }
 
+/** Tags that name an object directly in a payload (Create Key Pair and Re-key Key Pair name two). */
+const UID_TAGS: ReadonlySet<number> = new Set([Tag.UniqueIdentifier, Tag.PrivateKeyUniqueIdentifier, Tag.PublicKeyUniqueIdentifier]);
+
 /** Unique Identifiers directly inside a payload (the objects an item names or returns). */
 function uidsIn(payload: TtlvNode[] | undefined): string[] {
   const out: string[] = [];
-  for (const n of payload ?? []) if (n.tag === Tag.UniqueIdentifier && n.type === 'TextString') out.push(n.value);
+  for (const n of payload ?? []) if (UID_TAGS.has(n.tag) && n.type === 'TextString') out.push(n.value);
   return out;
 }
 

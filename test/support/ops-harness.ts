@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import pino from 'pino';
-import { createExecutor } from '../../src/dispatch/executor.js';
+import { createExecutor, type ItemEvent } from '../../src/dispatch/executor.js';
 import type { ConnectionInfo } from '../../src/dispatch/types.js';
 import { createHandlerTable } from '../../src/ops/index.js';
 import type { OperationHandler } from '../../src/ops/types.js';
@@ -32,6 +32,8 @@ export interface OpsHarness {
 export interface OpsHarnessOptions {
   extraHandlers?: readonly OperationHandler[];
   clock?: () => Date;
+  /** Receives the executor's per-item events (what the audit trail records). */
+  audit?: (events: ItemEvent[]) => Promise<void>;
 }
 
 export async function openOpsHarness(options: OpsHarnessOptions = {}): Promise<OpsHarness> {
@@ -48,6 +50,7 @@ export async function openOpsHarness(options: OpsHarnessOptions = {}): Promise<O
     limits: { maxMessageBytes: 1 << 20, maxDepth: 32, maxBatchCount: 64 },
     log: pino({ level: process.env.KMIPD_TEST_LOG ?? 'silent' }),
     clock: options.clock,
+    ...(options.audit ? { audit: options.audit } : {}),
     services: {
       openUnit: (scope) => store.begin({ tenant: scope }),
       keys,

@@ -5,6 +5,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Enum, Mask, Tag } from '../../../src/kmip/registry.js';
 import type { StoredAttribute } from '../../../src/store/types.js';
+import type { ItemEvent } from '../../../src/dispatch/executor.js';
 import { openOpsHarness, type OpsHarness } from '../../support/ops-harness.js';
 import { describeHsm } from '../../support/softhsm.js';
 import { attr, child, expectFailure, materialOf, okPayload, ops, uidOf, v14, v21 } from '../../support/lifecycle-requests.js';
@@ -32,8 +33,9 @@ const nowS = () => BigInt(Math.floor(Date.now() / 1000));
 
 describeHsm('Create Key Pair and Re-key Key Pair', () => {
   let h: OpsHarness;
+  const events: ItemEvent[] = [];
   beforeAll(async () => {
-    h = await openOpsHarness();
+    h = await openOpsHarness({ audit: async (e) => void events.push(...e) });
   });
   afterAll(async () => {
     await h.close();
@@ -70,6 +72,9 @@ describeHsm('Create Key Pair and Re-key Key Pair', () => {
         expect([names(priv.attributes), names(pub.attributes)]).toEqual([[`${base}-priv`], [`${base}-pub`]]);
         expect([value(priv.attributes, 'KeyFormatType'), value(pub.attributes, 'KeyFormatType')]).toEqual([KF.PKCS_8, KF.X_509]);
         expect(priv.state).toBe(Enum.State.PreActive);
+        // The audit trail names both keys of the pair.
+        const audited = events.filter((e) => e.operation === Enum.Operation.CreateKeyPair).at(-1)!;
+        expect(audited.uids.sort()).toEqual([privUid, pubUid].sort());
 
         const pubRes = await h.send(version, [ops.get(pubUid)]);
         const spki = materialOf(okPayload(pubRes, 0), Tag.PublicKey);
@@ -137,6 +142,8 @@ describeHsm('Create Key Pair and Re-key Key Pair', () => {
         const newPriv = textOf(p, Tag.PrivateKeyUniqueIdentifier);
         const newPub = textOf(p, Tag.PublicKeyUniqueIdentifier);
         expect(uidOf(okPayload(res, 1))).toBe(newPriv);
+        const audited = events.filter((e) => e.operation === Enum.Operation.ReKeyKeyPair).at(-1)!;
+        expect(audited.uids.sort()).toEqual([oldPriv, newPriv, newPub].sort());
         const [op, opub, np, npub] = await Promise.all([oldPriv, oldPub, newPriv, newPub].map(async (u) => (await h.stored(u))!));
         expect(links(op!.attributes)).toEqual([[LT.PublicKeyLink, oldPub], [LT.ReplacementObjectLink, newPriv]]);
         expect(links(opub!.attributes)).toEqual([[LT.PrivateKeyLink, oldPriv], [LT.ReplacementObjectLink, newPub]]);
