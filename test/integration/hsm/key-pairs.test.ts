@@ -32,6 +32,7 @@ describeHsm('Pkcs11 key protector: key pairs', () => {
   const cases: { spec: KeyPairSpec; check: (details: Record<string, unknown>, type: string | undefined) => void }[] = [
     { spec: { kind: 'rsa', bits: 2048 }, check: (d, t) => expect([t, d['modulusLength'], d['publicExponent']]).toEqual(['rsa', 2048, 65537n]) },
     { spec: { kind: 'rsa', bits: 3072 }, check: (d, t) => expect([t, d['modulusLength']]).toEqual(['rsa', 3072]) },
+    { spec: { kind: 'rsa', bits: 4096 }, check: (d, t) => expect([t, d['modulusLength']]).toEqual(['rsa', 4096]) },
     { spec: { kind: 'ec', curve: 'P-256' }, check: (d, t) => expect([t, d['namedCurve']]).toEqual(['ec', 'prime256v1']) },
     { spec: { kind: 'ec', curve: 'P-384' }, check: (d, t) => expect([t, d['namedCurve']]).toEqual(['ec', 'secp384r1']) },
     { spec: { kind: 'ec', curve: 'P-521' }, check: (d, t) => expect([t, d['namedCurve']]).toEqual(['ec', 'secp521r1']) },
