@@ -146,6 +146,13 @@ export interface SignaturePlan {
   saltLength: number | undefined;
 }
 
+/** node's name of the plan's hash (streams hash the data as it arrives). */
+export function hashName(plan: SignaturePlan): string {
+  const h = plan.hash === undefined ? undefined : HASHES.get(plan.hash);
+  if (h === undefined) throw new KmipError('FeatureNotSupported', 'a signature without a named hash cannot be streamed');
+  return h.name;
+}
+
 /** Thrown when the parameters cannot describe a signature by this key (Verify answers Invalid). */
 class Mismatch extends KmipError {
   constructor(message: string) {

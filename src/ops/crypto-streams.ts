@@ -16,7 +16,7 @@
  * freed with the context by the garbage collector, which node offers no way to hasten.
  */
 import { KmipError } from '../kmip/errors.js';
-import type { Cipher, Decipher } from 'node:crypto';
+import type { Cipher, Decipher, Hash } from 'node:crypto';
 
 export interface StreamLimits {
   maxPerPrincipal: number;
@@ -28,12 +28,13 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = { maxPerPrincipal: 32, maxTot
 
 export interface CryptoStream {
   readonly owner: string;
-  readonly operation: 'Encrypt' | 'Decrypt';
+  readonly operation: 'Encrypt' | 'Decrypt' | 'Sign' | 'SignatureVerify';
   /** The key's Unique Identifier: a continuation naming another key is refused. */
   readonly uid: string;
   /** Key usage is checked again on every chunk (the key may have been revoked meanwhile). */
   readonly usage: number;
-  readonly context: Cipher | Decipher;
+  /** A cipher context, or for Sign / Signature Verify the running hash of the data (signature-streams.ts). */
+  readonly context: Cipher | Decipher | Hash;
   /** GCM: the tag length to produce or expect. */
   readonly tagLength: number | undefined;
   lastUsed: number;
@@ -109,7 +110,7 @@ const key = (correlation: Uint8Array): string => Buffer.from(correlation.buffer,
 /** Finalises an abandoned context so OpenSSL clears its buffered partial block; output is discarded and zeroed. */
 function release(s: CryptoStream): void {
   try {
-    s.context.final().fill(0);
+    if ('final' in s.context) s.context.final().fill(0);
   } catch {
     // An unfinished GCM decrypt or misaligned input fails to finalise: nothing to keep either way.
   }

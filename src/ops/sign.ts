@@ -2,14 +2,15 @@
  * Sign (KMIP 1.4 §4.31, §11.31; 2.1 §6.1.51): a signature over Data, or over Digested Data the
  * client hashed itself, with a managed Private Key that is Active and whose Cryptographic Usage
  * Mask allows Sign. Schemes and defaults: asymmetric-crypto.ts. Streaming (Init/Final Indicator)
- * is Feature Not Supported.
+ * goes through signature-streams.ts.
  */
 import { KmipError } from '../kmip/errors.js';
 import { Enum, Mask } from '../kmip/registry.js';
 import { signRequest, signResponse } from '../kmip/payloads/sign.js';
 import { planSignature, signWith, signatureParameters, withAsymmetricKey } from './asymmetric-crypto.js';
 import { loadOnline } from './online-object.js';
-import { requireSingleShot } from './symmetric-crypto.js';
+import { runSignatureStream } from './signature-streams.js';
+import { streamPhase } from './stream-operation.js';
 import { defineOperation } from './types.js';
 
 export const sign = defineOperation({
@@ -17,7 +18,11 @@ export const sign = defineOperation({
   request: signRequest,
   response: signResponse,
   async handle(ctx, req) {
-    requireSingleShot(req);
+    const phase = streamPhase(req);
+    if (phase !== 'single') {
+      const r = await runSignatureStream(ctx, req, 'Sign', phase);
+      return { uniqueIdentifier: r.uniqueIdentifier, signatureData: r.signatureData, correlationValue: r.correlationValue };
+    }
     const input = signatureInput(req);
     const obj = await loadOnline(ctx, req.uniqueIdentifier);
     return withAsymmetricKey(ctx, obj, Enum.ObjectType.PrivateKey, Mask.CryptographicUsageMask.Sign, 'protect', async ({ key }) => {

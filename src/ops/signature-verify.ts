@@ -2,7 +2,8 @@
  * Signature Verify (KMIP 1.4 §4.32, §11.32; 2.1 §6.1.52): checks a signature over Data or
  * Digested Data with a managed Public Key whose Cryptographic Usage Mask allows Verify, in a state
  * that may process (key-use.ts). The answer is the Validity Indicator: Valid, or Invalid for a
- * signature that does not verify or parameters that cannot describe one by this key.
+ * signature that does not verify or parameters that cannot describe one by this key. Streamed
+ * requests: signature-streams.ts.
  */
 import { KmipError } from '../kmip/errors.js';
 import { Enum, Mask } from '../kmip/registry.js';
@@ -10,7 +11,8 @@ import { signatureVerifyRequest, signatureVerifyResponse } from '../kmip/payload
 import { isMismatch, planSignature, signatureParameters, verifyWith, withAsymmetricKey } from './asymmetric-crypto.js';
 import { loadOnline } from './online-object.js';
 import { signatureInput } from './sign.js';
-import { requireSingleShot } from './symmetric-crypto.js';
+import { runSignatureStream } from './signature-streams.js';
+import { streamPhase } from './stream-operation.js';
 import { defineOperation } from './types.js';
 
 const VI = Enum.ValidityIndicator;
@@ -20,7 +22,11 @@ export const signatureVerify = defineOperation({
   request: signatureVerifyRequest,
   response: signatureVerifyResponse,
   async handle(ctx, req) {
-    requireSingleShot(req);
+    const phase = streamPhase(req);
+    if (phase !== 'single') {
+      const r = await runSignatureStream(ctx, req, 'SignatureVerify', phase);
+      return { uniqueIdentifier: r.uniqueIdentifier, validityIndicator: r.validityIndicator, data: undefined, correlationValue: r.correlationValue };
+    }
     const input = signatureInput(req);
     const signature = req.signatureData;
     if (signature === undefined) throw new KmipError('MissingData', 'Signature Data is required');

@@ -11,6 +11,7 @@
  * Authenticated Encryption Additional Data belong to the first piece; the tag of a GCM decryption
  * to the last. Any failure ends the stream.
  */
+import type { Cipher, Decipher } from 'node:crypto';
 import { KmipError } from '../kmip/errors.js';
 import { Enum, Mask } from '../kmip/registry.js';
 import type { CryptographicParameters } from '../kmip/payloads/encrypt.js';
@@ -33,7 +34,7 @@ import {
 import type { OperationContext } from './types.js';
 
 /** Operations that accept Init / Final Indicator and Correlation Value; Query reports streaming from it. */
-export const STREAMED_OPERATIONS: readonly number[] = [Enum.Operation.Encrypt, Enum.Operation.Decrypt];
+export const STREAMED_OPERATIONS: readonly number[] = [Enum.Operation.Encrypt, Enum.Operation.Decrypt, Enum.Operation.Sign, Enum.Operation.SignatureVerify];
 
 export type StreamPhase = 'single' | 'init' | 'continue';
 
@@ -125,13 +126,15 @@ export async function continueStream(ctx: OperationContext, req: StreamFields, o
     const obj = await loadOnline(ctx, uidNode(stream.uid));
     requireUse(ctx.version, obj, stream.usage, USE[operation].purpose, ctx.now());
     ctx.idPlaceholder = stream.uid;
-    const out = continueCipher(stream.context, req.data);
+    // take() matched the operation: Encrypt and Decrypt streams hold cipher contexts.
+    const cipher = stream.context as Cipher | Decipher;
+    const out = continueCipher(cipher, req.data);
     if (req.finalIndicator !== true) {
       if (req.authenticatedEncryptionTag !== undefined) throw new KmipError('InvalidField', 'the Authenticated Encryption Tag belongs to the last piece');
       return { uniqueIdentifier: stream.uid, data: nonEmpty(out), ivCounterNonce: undefined, correlationValue: correlation, authenticatedEncryptionTag: undefined };
     }
     const gcm = stream.tagLength !== undefined;
-    const last = finishCipher(stream.context, gcm, USE[operation].direction, req.authenticatedEncryptionTag);
+    const last = finishCipher(cipher, gcm, USE[operation].direction, req.authenticatedEncryptionTag);
     ctx.streams.close(correlation);
     const data = Buffer.concat([out, last.data]);
     out.fill(0);

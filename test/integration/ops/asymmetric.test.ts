@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Enum, Mask, Tag, enumValueName } from '../../../src/kmip/registry.js';
 import { openOpsHarness, type OpsHarness } from '../../support/ops-harness.js';
 import { describeHsm } from '../../support/softhsm.js';
-import { attr, at, expectFailure, materialOf, okPayload, ops, v14, v21 } from '../../support/lifecycle-requests.js';
+import { attr, at, bytes, expectFailure, materialOf, okPayload, ops, uidNode, v14, v21 } from '../../support/lifecycle-requests.js';
 import { asym, bytesOf, cryptoParams, curveParams, textOf } from '../../support/asymmetric-requests.js';
 import type { KmipVersion } from '../../../src/kmip/version.js';
+import type { TtlvNode } from '../../../src/ttlv/types.js';
+import type { BatchItemRequest } from '../../../src/client/request.js';
 
 const CA = Enum.CryptographicAlgorithm;
 const HA = Enum.HashingAlgorithm;
@@ -205,4 +207,42 @@ describeHsm('asymmetric cryptography, known answers against node:crypto', () => 
       });
     });
   }
+
+  describe('streamed Sign and Signature Verify (Init/Final Indicator, Correlation Value)', () => {
+    const piece = (operation: number, payload: TtlvNode[]): BatchItemRequest => ({ operation, payload });
+    const correlationOf = (p: TtlvNode[]) => bytesOf(p, Tag.CorrelationValue);
+    const flag = (tag: number): TtlvNode => ({ tag, type: 'Boolean', value: true });
+
+    for (const [name, params, nodeOpts] of [
+      ['RSA-PSS SHA-256', cryptoParams({ algorithm: CA.RSA, padding: PM.PSS, hashing: HA.SHA_256 }), { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }],
+      ['ECDSA SHA-256', cryptoParams({ algorithm: CA.ECDSA, hashing: HA.SHA_256 }), {}],
+    ] as const) {
+      it(`${name}: three pieces signed by kmipd verify in node; node's signature verifies in a kmipd stream`, async () => {
+        const pair = name.startsWith('RSA') ? pairs['rsa']! : pairs['p256']!;
+        const parts = [Buffer.from('first piece, '), Buffer.from('second, '), Buffer.from('and the last')];
+        const whole = Buffer.concat(parts);
+        const OP = Enum.Operation;
+        const first = okPayload(await h.send(v14, [piece(OP.Sign, [uidNode(pair.priv), params, bytes(Tag.Data, parts[0]!), flag(Tag.InitIndicator)])]), 0);
+        const corr = correlationOf(first);
+        expect(first.some((n) => n.tag === Tag.SignatureData)).toBe(false);
+        okPayload(await h.send(v14, [piece(OP.Sign, [bytes(Tag.Data, parts[1]!), bytes(Tag.CorrelationValue, corr)])]), 0);
+        const last = okPayload(await h.send(v14, [piece(OP.Sign, [bytes(Tag.Data, parts[2]!), bytes(Tag.CorrelationValue, corr), flag(Tag.FinalIndicator)])]), 0);
+        expect(last.some((n) => n.tag === Tag.CorrelationValue)).toBe(false);
+        const sig = bytesOf(last, Tag.SignatureData);
+        expect(verify('sha256', whole, { key: pair.publicKey, ...nodeOpts }, sig)).toBe(true);
+        // The stream is finished: its Correlation Value is no longer known.
+        expectFailure(await h.send(v14, [piece(OP.Sign, [bytes(Tag.Data, parts[0]!), bytes(Tag.CorrelationValue, corr)])]), 'InvalidField');
+
+        const theirs = sign('sha256', whole, { key: pair.privateKey, ...nodeOpts });
+        for (const [signature, expected] of [[theirs, VI.Valid], [Buffer.from(theirs).fill(1, 10, 11), VI.Invalid]] as const) {
+          const v1 = okPayload(await h.send(v14, [piece(OP.SignatureVerify, [uidNode(pair.pub), params, bytes(Tag.Data, parts[0]!), bytes(Tag.SignatureData, signature), flag(Tag.InitIndicator)])]), 0);
+          const c = correlationOf(v1);
+          okPayload(await h.send(v14, [piece(OP.SignatureVerify, [bytes(Tag.Data, parts[1]!), bytes(Tag.CorrelationValue, c)])]), 0);
+          const done = okPayload(await h.send(v14, [piece(OP.SignatureVerify, [bytes(Tag.Data, parts[2]!), bytes(Tag.CorrelationValue, c), flag(Tag.FinalIndicator)])]), 0);
+          expect(done.find((n) => n.tag === Tag.ValidityIndicator)?.value).toBe(expected);
+        }
+      });
+    }
+  });
 });
+
