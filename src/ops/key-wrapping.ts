@@ -276,9 +276,16 @@ export async function unwrapRegistered(ctx: OperationContext, object: ManagedObj
     } catch {
       throw new KmipError('CryptographicFailure', 'the unwrapped Key Value is not a TTLV structure');
     }
+    // The decoder copies Byte Strings: those copies hold key material too and are zeroed with the rest.
+    collectByteStrings(node, created);
     if (node.tag !== Tag.KeyValue) throw new KmipError('CryptographicFailure', 'the unwrapped bytes are not a Key Value structure');
     keyValue = keyValueCodec.decode(node, STORED_CONTEXT);
   }
   const block: KeyBlock = { ...kb, keyValue, keyWrappingData: undefined };
   return { objectType: object.objectType, value: { ...object.value, keyBlock: block } } as ManagedObject;
+}
+
+function collectByteStrings(node: TtlvNode, into: Uint8Array[]): void {
+  if (node.type === 'ByteString') into.push(node.value);
+  else if (node.type === 'Structure') for (const c of node.value) collectByteStrings(c, into);
 }

@@ -208,6 +208,12 @@ describeHsm('Get with Key Wrapping Specification; keys registered wrapped', () =
         expect(Buffer.from(materialOf(p))).toEqual(keyBytes);
         expect(at(p, Tag.SymmetricKey, Tag.KeyBlock, Tag.KeyWrappingData)).toBeUndefined();
 
+        // Asked for wrapped under another key: unwrapped with the first KEK, wrapped with the second.
+        const kek2Bytes = Buffer.alloc(16, 0x78);
+        const kek2 = await activeKey(version, kek2Bytes, M.WrapKey, [params(BCM.NISTKeyWrap)]);
+        const rewrapped = okPayload(await h.send(version, [ops.get(uid, [wrappingSpec(kek2, { encoding: EO.NoEncoding })])]));
+        expect(unwrapNode('id-aes128-wrap', kek2Bytes, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'), wrappedMaterial(rewrapped))).toEqual(keyBytes);
+
         const tampered = Buffer.from(wrapped);
         tampered[3]! ^= 1;
         const bad = uidOf(okPayload(await h.send(version, [register(tampered)])));
