@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmipdUnderTest, type KmipdUnderTest } from '../support/kmipd-under-test.js';
-import { PYTHON, pykmipAvailability } from '../support/pykmip-server.js';
+import { PYTHON, pykmipAvailability, startPykmipServer } from '../support/pykmip-server.js';
 import { repoRoot } from '../support/vectors-dir.js';
 
 const SCRIPT = path.join(repoRoot, 'test', 'interop', 'pykmip_crypto.py');
@@ -21,8 +21,15 @@ interface CheckLine {
   error?: string;
 }
 
-function runScript(target: { host: string; port: number; ca: string; cert: string; key: string }): Promise<{ status: number | null; lines: CheckLine[]; stderr: string }> {
+/**
+ * Checks the PyKMIP 0.10 reference server can run (to check the script itself): its engine has no
+ * GCM, and wraps keys with NIST Key Wrap only (kmip/services/server/crypto/engine.py).
+ */
+const REFERENCE_CHECKS = ['encrypt_decrypt_aes_cbc', 'mac_hmac_sha256'] as const;
+
+function runScript(target: { host: string; port: number; ca: string; cert: string; key: string }, checks: readonly string[] = []): Promise<{ status: number | null; lines: CheckLine[]; stderr: string }> {
   const args = [SCRIPT, '--host', target.host, '--port', String(target.port), '--ca', target.ca, '--cert', target.cert, '--key', target.key];
+  for (const check of checks) args.push('--check', check);
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -83,4 +90,15 @@ describe('PyKMIP client: symmetric cryptography and key wrapping', () => {
   it('the wrapped key is longer than the key (RFC 5649 adds 8 bytes to a 16-byte key)', () => {
     expect(run?.lines.find((l) => l.check === 'get_wrapped_aes_key_wrap_padding')?.detail).toEqual({ wrapped_bytes: 24 });
   });
+
+  it('the script passes its CBC and MAC checks against the PyKMIP reference server too', async () => {
+    const server = await startPykmipServer();
+    try {
+      const r = await runScript({ host: server.host, port: server.port, ca: server.pki.caCert, cert: server.pki.clientCert, key: server.pki.clientKey }, REFERENCE_CHECKS);
+      expect(r.lines.filter((l) => !l.ok)).toEqual([]);
+      expect(r.lines.map((l) => l.check)).toEqual([...REFERENCE_CHECKS]);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });
