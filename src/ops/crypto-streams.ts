@@ -10,13 +10,13 @@
  * client's work), and a stream idle longer than `idleMs` is dropped. Expiry is checked whenever the
  * table is used, so no timer keeps the process alive.
  *
- * What a stream holds: the node:crypto cipher context (OpenSSL's key schedule inside it) and
- * nothing else secret; the revealed key bytes are zeroed as soon as the context is made. A dropped
+ * What a stream holds: the node:crypto cipher or HMAC context (OpenSSL's key schedule inside it)
+ * and nothing else secret; the revealed key bytes are zeroed as soon as the context is made. A dropped
  * or finished context is finalised so OpenSSL's buffers are released; the key schedule itself is
  * freed with the context by the garbage collector, which node offers no way to hasten.
  */
 import { KmipError } from '../kmip/errors.js';
-import type { Cipher, Decipher, Hash } from 'node:crypto';
+import type { Cipher, Decipher, Hash, Hmac } from 'node:crypto';
 
 export interface StreamLimits {
   maxPerPrincipal: number;
@@ -26,17 +26,22 @@ export interface StreamLimits {
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = { maxPerPrincipal: 32, maxTotal: 1024, idleMs: 5 * 60_000 };
 
+/** A cipher context (Encrypt, Decrypt) or an HMAC context (MAC, MAC Verify). */
+export type StreamContext = Cipher | Decipher | Hmac | Hash;
+
 export interface CryptoStream {
   readonly owner: string;
-  readonly operation: 'Encrypt' | 'Decrypt' | 'Sign' | 'SignatureVerify';
+  readonly operation: 'Encrypt' | 'Decrypt' | 'MAC' | 'MACVerify' | 'Sign' | 'SignatureVerify';
   /** The key's Unique Identifier: a continuation naming another key is refused. */
   readonly uid: string;
   /** Key usage is checked again on every chunk (the key may have been revoked meanwhile). */
   readonly usage: number;
-  /** A cipher context, or for Sign / Signature Verify the running hash of the data (signature-streams.ts). */
-  readonly context: Cipher | Decipher | Hash;
+  /** A cipher or HMAC context, or for Sign / Signature Verify the running hash of the data (signature-streams.ts). */
+  readonly context: StreamContext;
   /** GCM: the tag length to produce or expect. */
   readonly tagLength: number | undefined;
+  /** MAC Verify: the MAC Data given with the first piece, if any (a copy). */
+  readonly expectedMac?: Uint8Array | undefined;
   lastUsed: number;
 }
 
@@ -107,10 +112,11 @@ export class CryptoStreams {
 
 const key = (correlation: Uint8Array): string => Buffer.from(correlation.buffer, correlation.byteOffset, correlation.byteLength).toString('hex');
 
-/** Finalises an abandoned context so OpenSSL clears its buffered partial block; output is discarded and zeroed. */
+/** Finalises an abandoned context so OpenSSL clears its buffered input; output is discarded and zeroed. */
 function release(s: CryptoStream): void {
   try {
-    if ('final' in s.context) s.context.final().fill(0);
+    const c = s.context;
+    ('final' in c ? c.final() : c.digest()).fill(0);
   } catch {
     // An unfinished GCM decrypt or misaligned input fails to finalise: nothing to keep either way.
   }

@@ -6,9 +6,12 @@
  * Wrapping Method Encrypt only. The wrapped bytes are the Key Value's Key Material (Encoding Option
  * No Encoding, which needs a Byte String Key Material and allows no attributes) or the TTLV
  * encoding of the whole Key Value structure (TTLV Encoding, the default), which may carry the
- * attributes the specification names. The result is a Key Block whose Key Value is that Byte
- * String (1.4 §2.1.4 "The Key Value Byte String is either the wrapped TTLV-encoded Key Value
- * structure, or the wrapped un-encoded value of the Byte String Key Material field").
+ * attributes the specification names. With TTLV Encoding the Key Value is that Byte String. With
+ * No Encoding the spec's text (1.4 §2.1.4 "the wrapped un-encoded value of the Byte String Key
+ * Material field") is read two ways: TC-SENSITIVE-1-14 records a Byte String Key Value, while
+ * TC-WRAP-1/2/3-14, the PyKMIP server and the PyKMIP client (which cannot read the other form) keep
+ * the Key Value structure with the wrapped bytes as its Key Material. kmipd answers in the form
+ * clients read; it accepts both on Register.
  *
  * How a wrapping key computes depends on its Object Type: `keyWrappers` is the table (symmetric
  * keys; Public Keys wrap with RSA-OAEP, their linked Private Keys unwrap: asymmetric-crypto.ts). Each wrapper checks the
@@ -217,9 +220,13 @@ export async function wrapForGet(
     created.push(plaintext);
   }
   const wrapped = await wrapper.wrap(ctx, kek, params, plaintext);
+  const keyValue: KeyValue =
+    spec.encodingOption === EO.NoEncoding
+      ? { kind: 'plain', keyMaterial: { tag: Tag.KeyMaterial, type: 'ByteString', value: wrapped.bytes }, attribute: [], attributes: undefined }
+      : { kind: 'wrapped', bytes: wrapped.bytes };
   const block: KeyBlock = {
     ...kb,
-    keyValue: { kind: 'wrapped', bytes: wrapped.bytes },
+    keyValue,
     keyWrappingData: {
       wrappingMethod: WM.Encrypt,
       encryptionKeyInformation: { uniqueIdentifier: kek.uid, cryptographicParameters: node },
@@ -274,9 +281,16 @@ export async function unwrapRegistered(ctx: OperationContext, object: ManagedObj
     } catch {
       throw new KmipError('CryptographicFailure', 'the unwrapped Key Value is not a TTLV structure');
     }
+    // The decoder copies Byte Strings: those copies hold key material too and are zeroed with the rest.
+    collectByteStrings(node, created);
     if (node.tag !== Tag.KeyValue) throw new KmipError('CryptographicFailure', 'the unwrapped bytes are not a Key Value structure');
     keyValue = keyValueCodec.decode(node, STORED_CONTEXT);
   }
   const block: KeyBlock = { ...kb, keyValue, keyWrappingData: undefined };
   return { objectType: object.objectType, value: { ...object.value, keyBlock: block } } as ManagedObject;
+}
+
+function collectByteStrings(node: TtlvNode, into: Uint8Array[]): void {
+  if (node.type === 'ByteString') into.push(node.value);
+  else if (node.type === 'Structure') for (const c of node.value) collectByteStrings(c, into);
 }

@@ -61,7 +61,7 @@ export function createQuery(facts: ServerFacts): OperationHandler {
       if (asked.has(F.QueryCapabilities)) {
         res.capabilityInformation = [
           {
-            // Encrypt and Decrypt stream (stream-operation.ts); MAC, Sign and Hash do not.
+            // Encrypt, Decrypt, MAC and MAC Verify stream (stream-operation.ts).
             streamingCapability: STREAMED_OPERATIONS.length > 0,
             asynchronousCapability: false,
             attestationCapability: false,

@@ -102,8 +102,9 @@ async function next(ctx: OperationContext, req: SignatureStreamFields, operation
     if (req.data !== undefined) hash.update(req.data);
     if (req.finalIndicator !== true) return { uniqueIdentifier: stream.uid, correlationValue: correlation };
 
-    ctx.streams.close(correlation);
+    // Digest before closing: closing finalises whatever context the stream still holds.
     const digest = hash.digest();
+    ctx.streams.close(correlation);
     if (operation === 'Sign') {
       const signatureData = await withAsymmetricKey(ctx, obj, use.objectType, use.usage, use.purpose, ({ key }) => signWith(state.plan, key, { digest }, ctx.keys));
       return { uniqueIdentifier: stream.uid, correlationValue: undefined, signatureData };

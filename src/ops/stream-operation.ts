@@ -1,5 +1,6 @@
 /**
- * Encrypt and Decrypt in pieces (KMIP 1.4 §4.29–4.30; 2.1 §6.1.17, §6.1.11): Init Indicator true
+ * Encrypt, Decrypt, MAC and MAC Verify in pieces (KMIP 1.4 §4.29–4.30, §4.33–4.34; 2.1 §6.1.17,
+ * §6.1.11, §6.1.30–6.1.31): Init Indicator true
  * starts a stream and the response carries a Correlation Value; requests with that Correlation
  * Value continue it; Final Indicator true ends it (the response then carries the remaining output
  * and, for GCM encryption, the tag, and no Correlation Value, as CS-BC-M-GCM-3 and
@@ -21,6 +22,9 @@ import { resolveUid, uidNode } from './object-lookup.js';
 import { loadOnline } from './online-object.js';
 import {
   continueCipher,
+  hmacHash,
+  macMatches,
+  startHmac,
   decryptionIv,
   encryptionIv,
   finishCipher,
@@ -34,7 +38,14 @@ import {
 import type { OperationContext } from './types.js';
 
 /** Operations that accept Init / Final Indicator and Correlation Value; Query reports streaming from it. */
-export const STREAMED_OPERATIONS: readonly number[] = [Enum.Operation.Encrypt, Enum.Operation.Decrypt, Enum.Operation.Sign, Enum.Operation.SignatureVerify];
+export const STREAMED_OPERATIONS: readonly number[] = [
+  Enum.Operation.Encrypt,
+  Enum.Operation.Decrypt,
+  Enum.Operation.MAC,
+  Enum.Operation.MACVerify,
+  Enum.Operation.Sign,
+  Enum.Operation.SignatureVerify,
+];
 
 export type StreamPhase = 'single' | 'init' | 'continue';
 
@@ -126,20 +137,83 @@ export async function continueStream(ctx: OperationContext, req: StreamFields, o
     const obj = await loadOnline(ctx, uidNode(stream.uid));
     requireUse(ctx.version, obj, stream.usage, USE[operation].purpose, ctx.now());
     ctx.idPlaceholder = stream.uid;
-    // take() matched the operation: Encrypt and Decrypt streams hold cipher contexts.
-    const cipher = stream.context as Cipher | Decipher;
-    const out = continueCipher(cipher, req.data);
+    const context = stream.context;
+    if (!('final' in context)) throw new Error('an Encrypt/Decrypt stream holds an HMAC context');
+    const out = continueCipher(context, req.data);
     if (req.finalIndicator !== true) {
       if (req.authenticatedEncryptionTag !== undefined) throw new KmipError('InvalidField', 'the Authenticated Encryption Tag belongs to the last piece');
       return { uniqueIdentifier: stream.uid, data: nonEmpty(out), ivCounterNonce: undefined, correlationValue: correlation, authenticatedEncryptionTag: undefined };
     }
     const gcm = stream.tagLength !== undefined;
-    const last = finishCipher(cipher, gcm, USE[operation].direction, req.authenticatedEncryptionTag);
+    const last = finishCipher(context, gcm, USE[operation].direction, req.authenticatedEncryptionTag);
     ctx.streams.close(correlation);
     const data = Buffer.concat([out, last.data]);
     out.fill(0);
     last.data.fill(0);
     return { uniqueIdentifier: stream.uid, data: nonEmpty(data), ivCounterNonce: undefined, correlationValue: undefined, authenticatedEncryptionTag: last.tag };
+  } catch (err) {
+    ctx.streams.close(correlation);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MAC and MAC Verify (1.4 §4.33–4.34; TC-STREAM-MAC-1-14): the same pieces over an HMAC context.
+// MAC Verify takes the MAC Data with the first or the last piece.
+
+type MacOperation = 'MAC' | 'MACVerify';
+
+interface MacStreamFields extends StreamFields {
+  macData?: Uint8Array | undefined;
+}
+
+export interface MacStreamResult {
+  uniqueIdentifier: string;
+  correlationValue: Uint8Array | undefined;
+  /** MAC, last piece. */
+  macData: Buffer | undefined;
+  /** MAC Verify, last piece. */
+  valid: boolean | undefined;
+}
+
+const MAC_USE: Record<MacOperation, { usage: number; purpose: UsePurpose }> = {
+  MAC: { usage: Mask.CryptographicUsageMask.MACGenerate, purpose: 'protect' },
+  MACVerify: { usage: Mask.CryptographicUsageMask.MACVerify, purpose: 'process' },
+};
+
+export async function runMacStream(ctx: OperationContext, req: MacStreamFields, operation: MacOperation, phase: Exclude<StreamPhase, 'single'>): Promise<MacStreamResult> {
+  const use = MAC_USE[operation];
+  if (phase === 'init') {
+    ctx.streams.admit(owner(ctx));
+    return withKey(ctx, req.uniqueIdentifier, use.usage, use.purpose, async ({ obj, key, algorithm }) => {
+      const context = startHmac(hmacHash(algorithm, resolveParameters(req.cryptographicParameters, obj)), key);
+      if (req.data !== undefined) context.update(req.data);
+      const correlation = await ctx.keys.random(16);
+      const expectedMac = operation === 'MACVerify' && req.macData !== undefined ? Uint8Array.from(req.macData) : undefined;
+      ctx.streams.open(correlation, { owner: owner(ctx), operation, uid: obj.uid, usage: use.usage, context, tagLength: undefined, expectedMac });
+      ctx.idPlaceholder = obj.uid;
+      return { uniqueIdentifier: obj.uid, correlationValue: correlation, macData: undefined, valid: undefined };
+    });
+  }
+  const correlation = req.correlationValue!;
+  const stream = ctx.streams.take(owner(ctx), correlation, operation);
+  try {
+    if (req.uniqueIdentifier !== undefined && resolveUid(ctx, req.uniqueIdentifier) !== stream.uid) {
+      throw new KmipError('InvalidField', 'the Unique Identifier is not the key this stream started with');
+    }
+    const obj = await loadOnline(ctx, uidNode(stream.uid));
+    requireUse(ctx.version, obj, stream.usage, use.purpose, ctx.now());
+    ctx.idPlaceholder = stream.uid;
+    const context = stream.context;
+    if ('final' in context) throw new Error('a MAC stream holds a cipher context');
+    if (req.data !== undefined) context.update(req.data);
+    if (req.finalIndicator !== true) return { uniqueIdentifier: stream.uid, correlationValue: correlation, macData: undefined, valid: undefined };
+    const mac = context.digest();
+    ctx.streams.close(correlation);
+    if (operation === 'MAC') return { uniqueIdentifier: stream.uid, correlationValue: undefined, macData: mac, valid: undefined };
+    const expected = req.macData ?? stream.expectedMac;
+    if (expected === undefined) throw new KmipError('MissingData', 'MAC Data is required, with the first or the last piece');
+    return { uniqueIdentifier: stream.uid, correlationValue: undefined, macData: undefined, valid: macMatches(mac, expected) };
   } catch (err) {
     ctx.streams.close(correlation);
     throw err;

@@ -13,7 +13,7 @@
  * Streaming (Correlation Value, Init / Final Indicator): the context functions below, driven by
  * stream-operation.ts with the table in crypto-streams.ts.
  */
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type Cipher, type CipherGCM, type CipherGCMTypes, type Decipher, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type Cipher, type CipherGCM, type CipherGCMTypes, type Decipher, type DecipherGCM, type Hmac } from 'node:crypto';
 import type { TtlvNode } from '../ttlv/types.js';
 import { KmipError } from '../kmip/errors.js';
 import { Enum, Tag, enumValueName } from '../kmip/registry.js';
@@ -353,6 +353,12 @@ export function hmacHash(keyAlg: number | undefined, params: CryptographicParame
   return hash;
 }
 
+/** An HMAC context for a streamed MAC; node:crypto copies the key into it. */
+export function startHmac(hash: string, key: Uint8Array): Hmac {
+  if (key.length === 0) throw new KmipError('InvalidField', 'the key is empty');
+  return crypto(() => createHmac(hash, asBuffer(key)));
+}
+
 export function hmac(hash: string, key: Uint8Array, data: Uint8Array): Buffer {
   if (key.length === 0) throw new KmipError('InvalidField', 'the key is empty');
   return crypto(() => createHmac(hash, asBuffer(key)).update(asBuffer(data)).digest());
@@ -406,13 +412,6 @@ export async function withLoadedKey<T>(ctx: OperationContext, obj: StoredObject,
     return await use({ obj, key, algorithm: keyAlgorithm(obj, kb.cryptographicAlgorithm) });
   } finally {
     for (const c of copies) c.fill(0);
-  }
-}
-
-/** MAC and MAC Verify are single-shot only: a streamed request (Correlation Value, Init / Final Indicator false) is Feature Not Supported. */
-export function requireSingleShot(req: { correlationValue?: Uint8Array | undefined; initIndicator?: boolean | undefined; finalIndicator?: boolean | undefined }): void {
-  if (req.correlationValue !== undefined || req.initIndicator === false || req.finalIndicator === false || (req.initIndicator === true && req.finalIndicator !== true)) {
-    throw new KmipError('FeatureNotSupported', 'streamed MAC operations (Correlation Value, Init/Final Indicator) are not supported');
   }
 }
 

@@ -184,7 +184,7 @@ describeHsm('Encrypt, Decrypt, MAC, MAC Verify, RNG Retrieve', () => {
         expect(bytesOf(okPayload(res, 2), Tag.Data)).toEqual(reference('aes-128-ecb', key, null, data.subarray(0, 16), false));
       });
 
-      it('refuses a CBC decrypt without IV, misaligned data, AAD outside GCM, unsupported modes and streamed MAC', async () => {
+      it('refuses a CBC decrypt without IV, misaligned data, AAD outside GCM, unsupported modes and orphaned stream pieces', async () => {
         const uid = await activeKey(version, Buffer.alloc(16, 0x22), M.Encrypt | M.Decrypt);
         const cbc = cryptoParams(BCM.CBC);
         expectFailure(await h.send(version, [decryptItem(uid, Buffer.alloc(32), { params: cbc })]), 'InvalidMessage');
@@ -192,9 +192,9 @@ describeHsm('Encrypt, Decrypt, MAC, MAC Verify, RNG Retrieve', () => {
         expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(16), { params: cryptoParams(BCM.ECB), aad: Buffer.alloc(4) })]), 'InvalidField');
         expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(16), { params: cryptoParams(BCM.OFB) })]), 'FeatureNotSupported');
         expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(16))]), 'InvalidField');
-        // Streamed Encrypt/Decrypt: crypto-streams.test.ts; streamed MAC is not offered.
-        const streamed = cryptoItem(OP.MAC, uid, Buffer.alloc(16), { extra: [bool(Tag.InitIndicator, true)] });
-        expectFailure(await h.send(version, [streamed]), 'FeatureNotSupported');
+        // Streamed operations: crypto-streams.test.ts. A piece without its Correlation Value:
+        const orphan = encryptItem(uid, Buffer.alloc(16), { params: cryptoParams(BCM.ECB), extra: [bool(Tag.InitIndicator, false)] });
+        expectFailure(await h.send(version, [orphan]), 'InvalidField');
       });
 
       it('refuses keys that are not Active or whose usage mask does not allow the operation', async () => {

@@ -1,7 +1,7 @@
-// Streamed Encrypt / Decrypt (Init Indicator, Final Indicator, Correlation Value; KMIP 1.4
+// Streamed Encrypt / Decrypt / MAC / MAC Verify (Init Indicator, Final Indicator, Correlation Value; KMIP 1.4
 // §4.29–4.30, 2.1 §6.1.17 / §6.1.11) through the real executor, store and SoftHSM2 token. The
 // joined pieces are checked against node:crypto computing the whole message in one call.
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TtlvNode } from '../../../src/ttlv/types.js';
 import { Enum, Mask, Tag } from '../../../src/kmip/registry.js';
@@ -139,6 +139,39 @@ describeHsm('streamed Encrypt and Decrypt', () => {
         expectFailure(await h.send(version, [piece(OP.Decrypt, { correlation, data: Buffer.alloc(16) })]), 'InvalidField');
         // The owner can still finish it.
         okPayload(await h.send(version, [piece(OP.Encrypt, { correlation, data: Buffer.alloc(5), final: true })]));
+      });
+
+      it('MAC and MAC Verify in pieces (TC-STREAM-MAC-1): HMAC-SHA256 as node:crypto computes it; MAC Data first or last', async () => {
+        const key = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+        const res = await h.send(version, [ops.registerKey(version, key, M.MACGenerate | M.MACVerify, [], Enum.CryptographicAlgorithm.HMAC_SHA256), ops.activate()]);
+        const uid = uidOf(okPayload(res, 0));
+        const message = Buffer.from('01020304050607080910111213141516', 'hex');
+        const expected = createHmac('sha256', key).update(message).digest();
+        // The published TC-STREAM-MAC-1-14 MAC.
+        expect(expected.toString('hex')).toBe('c911e78196d64c30f631bb079ea37b97a95936d4da764d6a171df030c895ecf9');
+        const macPieces = async (operation: number, first: Piece, last: Piece) => {
+          const p1 = okPayload(await h.send(version, [piece(operation, { uid, data: message.subarray(0, 2), init: true, ...first })]));
+          const correlation = field(p1, Tag.CorrelationValue)!;
+          expect(child(p1, Tag.MACData)).toBeUndefined();
+          const p2 = okPayload(await h.send(version, [piece(operation, { uid, data: message.subarray(2, 14), correlation })]));
+          expect(field(p2, Tag.CorrelationValue)).toEqual(correlation);
+          return okPayload(await h.send(version, [piece(operation, { uid, data: message.subarray(14), correlation, final: true, ...last })]));
+        };
+        const mac = await macPieces(OP.MAC, {}, {});
+        expect(field(mac, Tag.MACData)).toEqual(expected);
+        expect(child(mac, Tag.CorrelationValue)).toBeUndefined();
+        const macData = (m: Buffer): TtlvNode => bytes(Tag.MACData, m);
+        const verify = async (at: 'first' | 'last', m: Buffer) => {
+          const p1 = okPayload(await h.send(version, [{ operation: OP.MACVerify, payload: [uidNode(uid), bytes(Tag.Data, message.subarray(0, 4)), ...(at === 'first' ? [macData(m)] : []), bool(Tag.InitIndicator, true)] }]));
+          const correlation = field(p1, Tag.CorrelationValue)!;
+          const p2 = okPayload(await h.send(version, [{ operation: OP.MACVerify, payload: [uidNode(uid), bytes(Tag.Data, message.subarray(4)), ...(at === 'last' ? [macData(m)] : []), bytes(Tag.CorrelationValue, correlation), bool(Tag.FinalIndicator, true)] }]));
+          return child(p2, Tag.ValidityIndicator);
+        };
+        expect(await verify('first', expected)).toMatchObject({ value: Enum.ValidityIndicator.Valid });
+        expect(await verify('last', expected)).toMatchObject({ value: Enum.ValidityIndicator.Valid });
+        const wrong = Buffer.from(expected);
+        wrong[31]! ^= 1;
+        expect(await verify('first', wrong)).toMatchObject({ value: Enum.ValidityIndicator.Invalid });
       });
 
       it('a key revoked mid-stream stops the stream; key wrap and XTS modes cannot be streamed', async () => {

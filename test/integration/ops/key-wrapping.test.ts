@@ -60,10 +60,17 @@ function unwrapNode(cipher: string, kek: Buffer, iv: Buffer | null, wrapped: Uin
   return Buffer.concat([d.update(wrapped), d.final()]);
 }
 
+/** TTLV Encoding: the Key Value is the wrapped Byte String. */
 function wrappedValue(payload: readonly TtlvNode[]): Buffer {
   const kv = at(payload, Tag.SymmetricKey, Tag.KeyBlock, Tag.KeyValue);
   if (kv?.type !== 'ByteString') throw new Error(`Key Value is ${kv?.type}, not a Byte String`);
   return Buffer.from(kv.value);
+}
+
+/** No Encoding: the Key Value structure keeps the wrapped bytes as its Key Material (TC-WRAP-3-14, PyKMIP). */
+function wrappedMaterial(payload: readonly TtlvNode[]): Buffer {
+  expect(at(payload, Tag.SymmetricKey, Tag.KeyBlock, Tag.KeyValue)?.type).toBe('Structure');
+  return Buffer.from(materialOf(payload));
 }
 
 // RFC 3394 §4.1: 128-bit key data wrapped with a 128-bit KEK.
@@ -93,7 +100,7 @@ describeHsm('Get with Key Wrapping Specification; keys registered wrapped', () =
         const key = await activeKey(version, RFC3394_KEY, M.Encrypt | M.Decrypt);
         const res = await h.send(version, [ops.get(key, [wrappingSpec(kek, { params: params(BCM.NISTKeyWrap), encoding: EO.NoEncoding })])]);
         const p = okPayload(res);
-        expect(wrappedValue(p)).toEqual(RFC3394_WRAPPED);
+        expect(wrappedMaterial(p)).toEqual(RFC3394_WRAPPED);
         const kwd = at(p, Tag.SymmetricKey, Tag.KeyBlock, Tag.KeyWrappingData)!;
         expect(child(kwd, Tag.WrappingMethod)).toMatchObject({ value: Enum.WrappingMethod.Encrypt });
         expect(at([kwd], Tag.KeyWrappingData, Tag.EncryptionKeyInformation, Tag.UniqueIdentifier)).toMatchObject({ value: kek });
@@ -134,7 +141,7 @@ describeHsm('Get with Key Wrapping Specification; keys registered wrapped', () =
         const p = okPayload(await h.send(version, [ops.get(key, [wrappingSpec(kek, { params: cbc, encoding: EO.NoEncoding })])]));
         const iv = at(p, Tag.SymmetricKey, Tag.KeyBlock, Tag.KeyWrappingData, Tag.IVCounterNonce);
         expect(iv?.type).toBe('ByteString');
-        expect(unwrapNode('aes-128-cbc', kekBytes, Buffer.from(iv!.value as Uint8Array), wrappedValue(p))).toEqual(keyBytes);
+        expect(unwrapNode('aes-128-cbc', kekBytes, Buffer.from(iv!.value as Uint8Array), wrappedMaterial(p))).toEqual(keyBytes);
       });
 
       it('a Sensitive key leaves only wrapped', async () => {
@@ -144,7 +151,7 @@ describeHsm('Get with Key Wrapping Specification; keys registered wrapped', () =
         const key = await activeKey(version, keyBytes, M.Encrypt, [attr.sensitive(true)]);
         expectFailure(await h.send(version, [ops.get(key)]), 'Sensitive');
         const p = okPayload(await h.send(version, [ops.get(key, [wrappingSpec(kek, { encoding: EO.NoEncoding })])]));
-        expect(unwrapNode('id-aes128-wrap', kekBytes, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'), wrappedValue(p))).toEqual(keyBytes);
+        expect(unwrapNode('id-aes128-wrap', kekBytes, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'), wrappedMaterial(p))).toEqual(keyBytes);
       });
 
       it('refuses (1.4 §11.12) a KEK without Wrap Key or not Active, parameters the KEK lacks, unknown KEKs, non-keys, MAC keys, attributes with No Encoding', async () => {
@@ -200,6 +207,12 @@ describeHsm('Get with Key Wrapping Specification; keys registered wrapped', () =
         const p = okPayload(await h.send(version, [ops.get(uid, [notWrapped])]));
         expect(Buffer.from(materialOf(p))).toEqual(keyBytes);
         expect(at(p, Tag.SymmetricKey, Tag.KeyBlock, Tag.KeyWrappingData)).toBeUndefined();
+
+        // Asked for wrapped under another key: unwrapped with the first KEK, wrapped with the second.
+        const kek2Bytes = Buffer.alloc(16, 0x78);
+        const kek2 = await activeKey(version, kek2Bytes, M.WrapKey, [params(BCM.NISTKeyWrap)]);
+        const rewrapped = okPayload(await h.send(version, [ops.get(uid, [wrappingSpec(kek2, { encoding: EO.NoEncoding })])]));
+        expect(unwrapNode('id-aes128-wrap', kek2Bytes, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'), wrappedMaterial(rewrapped))).toEqual(keyBytes);
 
         const tampered = Buffer.from(wrapped);
         tampered[3]! ^= 1;

@@ -19,7 +19,6 @@ import {
   ivToGenerate,
   macMatches,
   planCipher,
-  requireSingleShot,
   resolveParameters,
 } from '../../../src/ops/symmetric-crypto.js';
 
@@ -226,12 +225,6 @@ describe('plans and parameters', () => {
     expect(resolveParameters(undefined, obj)).toMatchObject({ blockCipherMode: BCM.CBC, paddingMethod: PM.PKCS5 });
     expect(resolveParameters(params({ blockCipherMode: BCM.GCM }), obj)).toEqual({ blockCipherMode: BCM.GCM });
     expect(resolveParameters(undefined, { attributes: [] } as unknown as StoredObject)).toEqual({});
-  });
-  it('refuses streamed requests', () => {
-    expect(reasonOf(() => requireSingleShot({}))).toBeUndefined();
-    expect(reasonOf(() => requireSingleShot({ initIndicator: true, finalIndicator: true }))).toBeUndefined();
-    expect(reasonOf(() => requireSingleShot({ initIndicator: true }))).toBe('FeatureNotSupported');
-    expect(reasonOf(() => requireSingleShot({ correlationValue: Buffer.alloc(1) }))).toBe('FeatureNotSupported');
   });
 });
 
