@@ -22,6 +22,7 @@ import type { Principal } from '../dispatch/types.js';
 import { rekey } from '../ops/rekey.js';
 import { currentState } from '../ops/object-attributes.js';
 import type { OperationContext } from '../ops/types.js';
+import { StoreConflict } from '../store/errors.js';
 import type { ObjectStore, StoredAttribute, StoredObject } from '../store/types.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import type { DueKey } from './due.js';
@@ -69,6 +70,10 @@ export async function rotateKey(deps: RotateDeps, due: DueKey, claim: RotationCl
   const now = new Date(nowMs);
   const unit = deps.objects.begin({ tenant: due.tenant });
   try {
+    // The due list may predate another rotator's commit: re-read under the claim, and do not ask
+    // the HSM for a key that would only lose at commit (the history's unique old key refuses it).
+    const current = await unit.get(due.uid);
+    if (current === undefined || dateOf(current.attributes, 'RotateDate') !== undefined) throw new StoreConflict(due.uid, 'version');
     const ctx: OperationContext = {
       version: ROTATION_VERSION,
       lenientUnknown: false,
