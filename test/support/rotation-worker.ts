@@ -29,6 +29,7 @@ process.stdout.write('ready\n');
 await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
 process.stdin.destroy();
 
+const started = Date.now();
 const rotated: string[] = [];
 const conflicts: string[] = [];
 let passes = 0;
@@ -41,7 +42,7 @@ for (; passes < 200; passes++) {
   // Keys the other process holds: let it finish them.
   if (r.rotated.length === 0 && r.conflicts.length === 0) await new Promise((res) => setTimeout(res, 20));
 }
-process.stdout.write(`${JSON.stringify({ rotated, conflicts, passes })}\n`);
+process.stdout.write(`${JSON.stringify({ rotated, conflicts, passes, elapsedMs: Date.now() - started })}\n`);
 await scheduler.stop();
 await store.close();
 await keys.close();

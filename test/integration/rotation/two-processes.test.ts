@@ -22,6 +22,7 @@ interface WorkerResult {
   rotated: string[];
   conflicts: string[];
   passes: number;
+  elapsedMs: number;
 }
 
 function startWorker(env: object): { child: ChildProcessWithoutNullStreams; ready: Promise<void>; result: Promise<WorkerResult> } {
@@ -82,7 +83,10 @@ describeHsm('two server processes on one store', () => {
     a.child.stdin.end('go\n');
     b.child.stdin.end('go\n');
     const [ra, rb] = await Promise.all([a.result, b.result]);
-    console.log(`process a rotated ${ra.rotated.length} (${ra.conflicts.length} lost races), b rotated ${rb.rotated.length} (${rb.conflicts.length} lost races)`);
+    console.log(
+      `process a rotated ${ra.rotated.length} (${ra.conflicts.length} lost races, ${ra.passes} passes, ${ra.elapsedMs} ms), ` +
+        `b rotated ${rb.rotated.length} (${rb.conflicts.length} lost races, ${rb.passes} passes, ${rb.elapsedMs} ms)`,
+    );
 
     // Each original rotated by exactly one process.
     expect([...ra.rotated, ...rb.rotated].sort()).toEqual([...originals].sort());
