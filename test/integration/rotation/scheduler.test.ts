@@ -270,6 +270,22 @@ describeHsm('key rotation policies (fake clock)', () => {
     expect(await locateByName('plain')).toEqual([plain]);
     expect(child(okPayload(await h.send(v14, [ops.get(plain)])), Tag.UniqueIdentifier)).toMatchObject({ value: plain });
   });
+
+  it('archived, date-deactivated and already replaced keys are never due', async () => {
+    const archived = await createNamedKey('archived');
+    const retired = await createNamedKey('retired', v14, [attr.deactivationDate(BigInt(T0 / 1000 + 3600))]);
+    const replaced = await createNamedKey('replaced');
+    const live = await createNamedKey('live');
+    okPayload(await h.send(v14, [ops.archive(archived)]));
+    const rekeyed = uidOf(okPayload(await h.send(v14, [ops.rekey(v14, replaced)])));
+    await rotation.setPolicy({ target: { kind: 'tenant', tenant: 'default' }, intervalSeconds: 86400, offsetSeconds: null, automatic: true, graceSeconds: null }, nowMs);
+    nowMs = T0 + 86_400_000;
+    // The client's ReKey made `rekeyed` at T0: it is due with the others, its predecessor is not.
+    expect((await findDueKeys(h.store, rotation, nowMs)).map((d) => d.uid).sort()).toEqual([live, rekeyed].sort());
+    okPayload(await h.send(v14, [ops.recover(archived)]));
+    expect((await findDueKeys(h.store, rotation, nowMs)).map((d) => d.uid).sort()).toEqual([archived, live, rekeyed].sort());
+    expect(retired).toBeDefined();
+  });
 });
 
 describe('rotation scheduler timers', () => {
