@@ -129,6 +129,18 @@ describe('automatic rotation with the PyKMIP client (real time, mTLS)', () => {
     expect(rotated).toBe(history.length);
     expect(metrics).toMatch(/kmipd_rotations_total\{result="failed"\} 0/);
 
+    // Each rotation is in the audit trail as the scheduler's ReKey naming its policy, and the
+    // chain still verifies with those records in it.
+    const audited = (await cli(['audit', 'show', '--dir', k.dir, '--principal', 'scheduler', '--op', 'ReKey', '--json']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { uids: string[]; status: string; rule: string; tenant: string });
+    expect(audited.length).toBeGreaterThanOrEqual(history.length);
+    for (const r of history) {
+      expect(audited).toContainEqual(expect.objectContaining({ uids: [r.oldUid, r.newUid], status: 'Success', tenant: 'default', rule: expect.stringMatching(/every 2s/) }));
+    }
+    expect(await cli(['audit', 'verify', '--dir', k.dir])).toMatch(/^audit trail intact: \d+ records/);
+
     const due = await cli(['keys', 'due', '--dir', k.dir, '--within', '1h']);
     expect(due).toMatch(/every 2s/);
     expect(await cli(['policy', 'clear', history[history.length - 1]!.newUid, '--dir', k.dir])).toMatch(/cleared/);
