@@ -6,7 +6,8 @@
  *
  *  - Rotate Latest (2.1 §4.52, "implicitly set when object is rotated by the server"): True on the
  *    replacement, False on the replaced key;
- *  - the policy's grace: the replaced key stays Active until now + grace, when its Deactivation
+ *  - the policy's grace: the replaced key stays Active until now + Offset + grace (the grace counts
+ *    from the replacement's activation), when its Deactivation
  *    Date (an earlier one is kept) moves it to Deactivated through the lifecycle's date-driven
  *    transition 6 (1.4 §3.22); pinned clients keep using it until then;
  *  - RotationStore.completeInUnit: claim released, history recorded, key policy moved.
@@ -101,7 +102,9 @@ export async function rotateKey(deps: RotateDeps, due: DueKey, claim: RotationCl
 
     setSingle(old.attributes, 'RotateLatest', value('Boolean', false));
     if (due.policy.graceSeconds !== null) {
-      const end = BigInt(Math.floor(nowMs / 1000) + due.policy.graceSeconds);
+      // The grace counts from when the replacement becomes Active (now + Offset): never a gap
+      // without an Active key under the Name.
+      const end = BigInt(Math.floor(nowMs / 1000) + (due.policy.offsetSeconds ?? 0) + due.policy.graceSeconds);
       const current = dateOf(old.attributes, 'DeactivationDate');
       if (current === undefined || current > end) setSingle(old.attributes, 'DeactivationDate', value('DateTime', end));
       old.state = currentState(old, now);
