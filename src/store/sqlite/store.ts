@@ -18,6 +18,7 @@ import type {
   StoredMaterial,
   StoredObject,
   UnitOfWork,
+  UnitWrite,
 } from '../types.js';
 import { newUid } from '../uid.js';
 import { openDatabase, type OpenOptions, type SqliteDatabase } from './db.js';
@@ -48,6 +49,16 @@ export interface SqliteObjectStore extends ObjectStore {
    * fsync with the units of that group; settles once durable. For store modules (audit trail).
    */
   submitWrite(apply: () => void): Promise<void>;
+}
+
+/** A write another SQLite store module adds to a unit (UnitOfWork.attach): synchronous SQL on the store's connection. */
+export interface SqliteUnitWrite extends UnitWrite {
+  readonly backend: 'sqlite';
+  apply(): void;
+}
+
+export function sqliteUnitWrite(apply: () => void): SqliteUnitWrite {
+  return { backend: 'sqlite', apply };
 }
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteObjectStore> {
@@ -205,6 +216,7 @@ function applyPending(rows: ObjectRows, tenant: string | null, p: Pending, check
 
 class SqliteUnit implements UnitOfWork {
   private readonly pending = new Map<string, Pending>();
+  private readonly attached: SqliteUnitWrite[] = [];
   private finished = false;
 
   constructor(
@@ -265,6 +277,14 @@ class SqliteUnit implements UnitOfWork {
     return this.store.rows.byKekVersion(kekVersion, this.scope.tenant, limit);
   }
 
+  attach(write: UnitWrite): void {
+    this.assertActive();
+    if (write.backend !== 'sqlite' || typeof (write as Partial<SqliteUnitWrite>).apply !== 'function') {
+      throw new StoreError('InvalidObject', `a ${write.backend} write cannot join a SQLite unit of work`);
+    }
+    this.attached.push(write as SqliteUnitWrite);
+  }
+
   commit(): Promise<void> {
     try {
       this.assertActive();
@@ -273,13 +293,16 @@ class SqliteUnit implements UnitOfWork {
     }
     this.finished = true;
     const writes = [...this.pending.values()];
+    const attached = this.attached.splice(0);
     this.pending.clear();
-    if (writes.length === 0) return Promise.resolve();
+    if (writes.length === 0 && attached.length === 0) return Promise.resolve();
     const { rows } = this.store;
     const tenant = this.scope.tenant;
     return this.store.committer.submit(() => {
       try {
         for (const p of writes) applyPending(rows, tenant, p, true);
+        // Same savepoint as the object writes: a throwing attached write undoes them too.
+        for (const w of attached) w.apply();
       } catch (err) {
         throw err instanceof StoreError ? err : new StoreError('Io', 'store write failed', { cause: err });
       }
@@ -288,6 +311,7 @@ class SqliteUnit implements UnitOfWork {
 
   rollback(): void {
     this.pending.clear();
+    this.attached.length = 0;
     this.finished = true;
   }
 
