@@ -17,7 +17,7 @@ import { tlsServerOptions } from '../server/tls-options.js';
 const int = (tag: number, value: number): TtlvNode => ({ tag, type: 'Integer', value });
 const version = (): TtlvNode => ({ tag: Tag.ProtocolVersion, type: 'Structure', value: [int(Tag.ProtocolVersionMajor, 1), int(Tag.ProtocolVersionMinor, 2)] });
 
-export function cannedDiscoverVersionsResponse(): Buffer {
+function cannedDiscoverVersionsResponse(): Buffer {
   return encodeTtlv({
     tag: Tag.ResponseMessage,
     type: 'Structure',

@@ -27,8 +27,11 @@ import type { BenchOp } from './load/runner.js';
 import { freePort, pykmipAvailability, startPykmipServer, PYKMIP_SERVER, type PykmipServer } from './pykmip-server.js';
 import { singleCommitCeiling } from './sqlite-ceiling.js';
 
-const cliMain = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const bareServer = fileURLToPath(new URL('./bare-tls-server.js', import.meta.url));
+// From dist/ these are .js files; the tests run the sources (.ts) through a loader in execArgv.
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const cliMain = fileURLToPath(new URL(`../cli/main${ext}`, import.meta.url));
+const bareServer = fileURLToPath(new URL(`./bare-tls-server${ext}`, import.meta.url));
+const nodeArgs = (file: string, args: string[]): string[] => [...process.execArgv, file, ...args];
 
 interface Target {
   name: 'kmipd' | 'PyKMIP';
@@ -81,7 +84,7 @@ async function waitForTls(target: Target, child: ChildProcess, what: string, tim
 
 function runCli(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, nodeArgs(cliMain, args), { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kmipd ${args[0]} failed (${code}): ${err}`))));
@@ -107,7 +110,7 @@ async function startKmipd(root: string): Promise<{ target: Target; child: ChildP
   // The idle measurement holds 1,000 connections from one address (default cap 128 per address).
   config.limits['maxConnectionsPerAddress'] = 2048;
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [...(process.env['KMIPD_COMPARE_SERVER_ARGS']?.split(' ').filter(Boolean) ?? []), cliMain, 'serve', '--dir', dir], {
+  const child = spawn(process.execPath, [...(process.env['KMIPD_COMPARE_SERVER_ARGS']?.split(' ').filter(Boolean) ?? []), ...nodeArgs(cliMain, ['serve', '--dir', dir])], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const target: Target = {
@@ -124,7 +127,7 @@ async function startKmipd(root: string): Promise<{ target: Target; child: ChildP
 
 async function startBare(kmipdDir: string): Promise<{ port: number; child: ChildProcess }> {
   const certs = path.join(kmipdDir, 'certs');
-  const child = spawn(process.execPath, [bareServer, path.join(certs, 'ca.crt'), path.join(certs, 'server.crt'), path.join(certs, 'server.key')], {
+  const child = spawn(process.execPath, nodeArgs(bareServer, [path.join(certs, 'ca.crt'), path.join(certs, 'server.crt'), path.join(certs, 'server.key')]), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
