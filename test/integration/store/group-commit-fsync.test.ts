@@ -1,8 +1,7 @@
 // Group commit syncs the WAL off the event loop: a commit resolves only after an fdatasync of the
 // WAL that started after its COMMIT has returned, a failed fdatasync fails the units it covered,
 // and the connection is left at synchronous=FULL for every other write.
-import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreError, openSqliteStore } from '../../../src/store/index.js';
 import { symmetricKey, tempDir } from '../../support/store-objects.js';
@@ -18,24 +17,16 @@ afterEach(() => {
   tmp.remove();
 });
 
-/** Makes every fdatasync of a `-wal` file wait for release(), or fail with `error`. */
-function holdWalSyncs(error?: Error): { started: () => number; release: () => void } {
-  const realOpen = fsp.open.bind(fsp);
+/** Makes every fdatasync wait for release(), or fail with `error`. */
+function holdWalSyncs(error?: NodeJS.ErrnoException): { started: () => number; release: () => void } {
+  const realSync = fs.fdatasync.bind(fs);
   let started = 0;
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => (release = r));
-  vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
-    const fh: FileHandle = await realOpen(...args);
-    if (!String(args[0]).endsWith('-wal')) return fh;
-    const datasync = fh.datasync.bind(fh);
-    fh.datasync = async () => {
-      started++;
-      await gate;
-      if (error) throw error;
-      return datasync();
-    };
-    return fh;
-  });
+  vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    started++;
+    void gate.then(() => (error ? cb(error) : realSync(fd, cb)));
+  }) as typeof fs.fdatasync);
   return { started: () => started, release };
 }
 
@@ -82,7 +73,7 @@ describe('group commit: the WAL fsync', () => {
 
   it('a failed fdatasync fails the commits it covered with a store I/O error', async () => {
     const store = await openSqliteStore({ path: tmp.file('f.sqlite') });
-    const hold = holdWalSyncs(new Error('EIO'));
+    const hold = holdWalSyncs(Object.assign(new Error('EIO'), { code: 'EIO' }));
     const unit = store.begin({ tenant: 't' });
     unit.insert(symmetricKey(store.newUid(), 't', 'k'));
     const commit = unit.commit();
