@@ -275,8 +275,12 @@ export async function runCompare(options: { quick: boolean; durationMs: number; 
     options.log(`SQLite single-commit ceiling ${fmt(ceiling.perSecond)}/s`);
     let idle: BenchReport | undefined;
     if (!options.quick && kmipd.child.pid !== undefined) {
-      idle = await bench(kmipd.target, 'idle', 1000, { durationMs: 1000, serverPid: kmipd.child.pid });
-      options.log(`idle ×1000: kmipd RSS ${((idle.serverRss?.heldBytes ?? 0) / 1048576).toFixed(1)} MB`);
+      try {
+        idle = await bench(kmipd.target, 'idle', 1000, { durationMs: 1000, serverPid: kmipd.child.pid });
+        options.log(`idle ×1000: kmipd RSS ${((idle.serverRss?.heldBytes ?? 0) / 1048576).toFixed(1)} MB`);
+      } catch (err) {
+        options.log(`idle ×1000 not measured: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
     return {
       machine: {
