@@ -17,6 +17,7 @@ import { registerCertCommands } from './cert.js';
 import { registerAuditCommands } from './audit.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerKeysCommands } from './keys.js';
+import { registerBenchCommand } from './bench.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerPolicyCommands(program);
   registerKeysCommands(program);
+  registerBenchCommand(program);
   return program;
 }
 
