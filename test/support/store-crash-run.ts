@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ObjectStore } from '../../src/store/index.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -41,4 +42,16 @@ export function runUntilKilled(target: string, killAfterLines: number): Promise<
       resolve({ lines, signal });
     });
   });
+}
+
+/** The acknowledged identifiers that are not found whole (three attributes and material) in `store`. */
+export async function notFoundWhole(store: ObjectStore, uids: readonly string[]): Promise<string[]> {
+  const unit = store.begin({ tenant: 'crash' });
+  const missing: string[] = [];
+  for (const uid of uids) {
+    const obj = await unit.get(uid);
+    if (obj === undefined || obj.attributes.length !== 3 || obj.material === null) missing.push(uid);
+  }
+  unit.rollback();
+  return missing;
 }

@@ -3,7 +3,7 @@
 // every printed identifier, complete, and SQLite's integrity check must pass.
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openSqliteStore } from '../../../src/store/index.js';
-import { runUntilKilled } from '../../support/store-crash-run.js';
+import { notFoundWhole, runUntilKilled } from '../../support/store-crash-run.js';
 import { tempDir } from '../../support/store-objects.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -27,13 +27,7 @@ it('every identifier printed after commit survives SIGKILL; integrity_check is o
     total += lines.length;
 
     const store = await openSqliteStore({ path: dbPath });
-    const unit = store.begin({ tenant: 'crash' });
-    const missing: string[] = [];
-    for (const uid of lines) {
-      const obj = await unit.get(uid);
-      if (obj === undefined || obj.attributes.length !== 3 || obj.material === null) missing.push(uid);
-    }
-    expect(missing).toEqual([]);
+    expect(await notFoundWhole(store, lines)).toEqual([]);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(store.db.pragma('foreign_key_check')).toEqual([]);
     const count = (store.db.prepare('SELECT count(*) AS n FROM objects').get() as { n: number }).n;

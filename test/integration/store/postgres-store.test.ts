@@ -15,7 +15,7 @@ import {
   type StoredObject,
 } from '../../../src/store/index.js';
 import { createTestDatabase, describePostgres } from '../../support/postgres.js';
-import { runUntilKilled } from '../../support/store-crash-run.js';
+import { notFoundWhole, runUntilKilled } from '../../support/store-crash-run.js';
 import { nameValue, symmetricKey } from '../../support/store-objects.js';
 
 /** One statement on a test URL, behind the stores' backs. */
@@ -176,13 +176,7 @@ describePostgres('PostgreSQL object store', () => {
       expect(lines.length).toBeGreaterThanOrEqual(killAfter - 1);
       total += lines.length;
       const store = await open();
-      const unit = store.begin({ tenant: 'crash' });
-      const missing: string[] = [];
-      for (const uid of lines) {
-        const obj = await unit.get(uid);
-        if (obj === undefined || obj.attributes.length !== 3 || obj.material === null) missing.push(uid);
-      }
-      expect(missing).toEqual([]);
+      expect(await notFoundWhole(store, lines)).toEqual([]);
       const counts = await store.transaction(async (c) => {
         const objects = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM objects')).rows[0]?.n ?? -1;
         const partial = (await c.query<{ n: number }>(
