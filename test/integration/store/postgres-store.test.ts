@@ -232,6 +232,19 @@ describePostgres('PostgreSQL object store', () => {
     expect(most).toBe(2);
   });
 
+  it('commits durably even when the URL asks for synchronous_commit=off', async () => {
+    const lax = new URL(url);
+    lax.searchParams.set('options', `-c synchronous_commit=off -c search_path=${schemaOf(url)}`);
+    const store = await open({ url: lax.toString() });
+    // The URL's option reached the server (search_path works) and was overridden for durability.
+    const [settings] = await store.transaction(async (c) =>
+      (await c.query<{ sc: string; sp: string }>('SELECT current_setting($1) AS sc, current_setting($2) AS sp', ['synchronous_commit', 'search_path'])).rows,
+    );
+    expect(settings).toEqual({ sc: 'on', sp: schemaOf(url) });
+    const uid = await create(store, 't', 'durable');
+    expect(await store.begin({ tenant: 't' }).get(uid)).toBeDefined();
+  });
+
   it('backup() says a PostgreSQL deployment is backed up with the server tools', async () => {
     const store = await open();
     const err = await store.backup('/tmp/never-written').catch((e: unknown) => e);
