@@ -20,6 +20,8 @@ import { createAuditTrail } from '../audit/trail.js';
 import { sqliteAccessStore } from '../store/sqlite/bindings.js';
 import { sqliteAuditStore } from '../store/sqlite/audit.js';
 import type { ConnectionGate } from '../server/listener.js';
+import { sqliteRotationStore } from '../store/sqlite/rotation.js';
+import { startRotation } from './rotation.js';
 
 export function packageVersion(): string {
   const pkg = fileURLToPath(new URL('../../package.json', import.meta.url));
@@ -98,6 +100,9 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     },
   });
 
+  // K8: the rotation scheduler, on the same store, HSM and audit trail as the requests.
+  const rotation = startRotation({ config: config.rotation, objects: store, rotation: sqliteRotationStore(store), keys, log, metrics, audit: (evs) => audit.record(evs) });
+
   health.register('hsm', async () => {
     const h = await keys.health();
     return { ok: h.ok, detail: h.detail };
@@ -108,6 +113,7 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     execute: (message, conn) => executor.execute(message, conn),
     gate,
     async close() {
+      await rotation.stop();
       access.close();
       await store.close();
       await keys.close();

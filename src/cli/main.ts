@@ -15,6 +15,9 @@ import { registerTtlvCommands } from './ttlv.js';
 import { registerRoleCommands } from './role.js';
 import { registerCertCommands } from './cert.js';
 import { registerAuditCommands } from './audit.js';
+import { registerPolicyCommands } from './policy.js';
+import { registerKeysCommands } from './keys.js';
+import { registerBenchCommand } from './bench.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
@@ -31,6 +34,9 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerHsmCommands(program);
   registerBackupCommands(program);
+  registerPolicyCommands(program);
+  registerKeysCommands(program);
+  registerBenchCommand(program);
   return program;
 }
 

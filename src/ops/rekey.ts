@@ -11,6 +11,12 @@
  * Replacement Object link. Without Offset the lifecycle dates are copied; with Offset the new
  * Activation Date is Initial Date + Offset and the other dates keep their distance to it (Table
  * 172). The request's own attributes are applied last (TC-REKEY-1-14 adds a Name this way).
+ *
+ * Rotation bookkeeping (KMIP 2.1 §4.49–4.52, server-maintained): the replacement's Rotate
+ * Generation is the existing key's plus one (the count of ReKeys that led to it); the existing
+ * key gets Rotate Date = now (when it was rotated), and if it was the Rotate Latest of its set it
+ * hands that over. Rotate Date is not copied, so only replaced keys carry one (src/rotation/due.ts
+ * relies on that). 1.x clients never see these 2.x attributes.
  */
 import { KmipError } from '../kmip/errors.js';
 import { Enum, Tag } from '../kmip/registry.js';
@@ -43,7 +49,7 @@ import { defineOperation } from './types.js';
 const LT = Enum.LinkType;
 
 /** Not carried to the replacement (Table 173, and Archive Date: the replacement is on-line). */
-const NOT_COPIED: ReadonlySet<string> = new Set([
+export const NOT_COPIED: ReadonlySet<string> = new Set([
   'DestroyDate',
   'CompromiseOccurrenceDate',
   'CompromiseDate',
@@ -57,10 +63,12 @@ const NOT_COPIED: ReadonlySet<string> = new Set([
   'LastChangeDate',
   'OriginalCreationDate',
   'UsageLimits',
+  'RotateDate',
+  'RotateGeneration',
 ]);
 
 /** The dates Table 172 derives from the Offset. */
-const SHIFTED = ['ProcessStartDate', 'ProtectStopDate', 'DeactivationDate'] as const;
+export const SHIFTED = ['ProcessStartDate', 'ProtectStopDate', 'DeactivationDate'] as const;
 
 export const rekey = defineOperation({
   operation: Enum.Operation.ReKey,
@@ -93,10 +101,13 @@ export const rekey = defineOperation({
     setSingle(attrs, 'CryptographicLength', av('Integer', bits));
     const uid = newUid(now.getTime());
     addInstance(attrs, 'Link', linkValue(LT.ReplacedObjectLink, old.uid));
+    setSingle(attrs, 'RotateGeneration', av('Integer', (intAttribute(old.attributes, 'RotateGeneration') ?? 0) + 1));
 
     // The existing key gives up its names before the replacement claims them.
     removeAll(old.attributes, 'Name');
     addInstance(old.attributes, 'Link', linkValue(LT.ReplacementObjectLink, uid));
+    setSingle(old.attributes, 'RotateDate', av('DateTime', BigInt(Math.floor(now.getTime() / 1000))));
+    if (attributeValue(old.attributes, 'RotateLatest') !== undefined) setSingle(old.attributes, 'RotateLatest', av('Boolean', false));
     await checkNamesUnique(ctx, attrs, [old.uid]);
 
     const generated = {
@@ -129,7 +140,7 @@ export const rekey = defineOperation({
  * Table 172: AT2 = IT2 + Offset; Process Start, Protect Stop and Deactivation Date move by AT2 − AT1.
  * Without an existing Activation Date those three cannot be placed (1.4 §11.5: Illegal Operation).
  */
-function applyOffset(attrs: StoredAttribute[], oldAttrs: readonly StoredAttribute[], activation: bigint): void {
+export function applyOffset(attrs: StoredAttribute[], oldAttrs: readonly StoredAttribute[], activation: bigint): void {
   const at1 = dateAttribute(oldAttrs, 'ActivationDate');
   const others = SHIFTED.filter((name) => dateAttribute(oldAttrs, name) !== undefined);
   if (at1 === undefined && others.length > 0) {
@@ -142,7 +153,7 @@ function applyOffset(attrs: StoredAttribute[], oldAttrs: readonly StoredAttribut
 }
 
 /** Usage Limits of the replacement: the Total copied and all of it available (Table 173). */
-function usageLimitsCopy(limits: TtlvNode | undefined): TtlvNode | undefined {
+export function usageLimitsCopy(limits: TtlvNode | undefined): TtlvNode | undefined {
   if (limits?.type !== 'Structure') return undefined;
   const total = limits.value.find((c) => c.tag === Tag.UsageLimitsTotal);
   const unit = limits.value.find((c) => c.tag === Tag.UsageLimitsUnit);

@@ -14,14 +14,17 @@ export type {
   StoredMaterial,
   StoredObject,
   UnitOfWork,
+  UnitWrite,
 } from './types.js';
 export { StoreConflict, StoreError, StoreSchemaTooNew, StoreScopeError, type StoreErrorCode } from './errors.js';
 export { isUid, newUid, uidTime } from './uid.js';
 export { openSqliteStore, type SqliteObjectStore, type SqliteStoreOptions } from './sqlite/store.js';
 export {
   openPostgresStore,
+  postgresUnitWrite,
   redactUrl,
   type PostgresObjectStore,
+  type PostgresUnitWrite,
   type PostgresPoolOptions,
   type PostgresStoreOptions,
   type PostgresStoreStats,

@@ -18,12 +18,17 @@ export interface KmipdUnderTest {
   key: Buffer;
   /** Paths of the same files, for clients that read files (PyKMIP). */
   paths: { ca: string; cert: string; key: string };
+  /** The deployment directory (kmipd.json, certs/, data/), for CLI commands against it. */
+  dir: string;
   running: RunningDeployment;
   stop(): Promise<void>;
 }
 
 /** A real deployment (`kmipd init`) served with the production wiring on an ephemeral port. */
-export async function startKmipdUnderTest(executorFactory: ExecutorFactory = kmipdExecutorFactory): Promise<KmipdUnderTest> {
+export async function startKmipdUnderTest(
+  executorFactory: ExecutorFactory = kmipdExecutorFactory,
+  options: { config?: Record<string, unknown> } = {},
+): Promise<KmipdUnderTest> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'kmipd-under-test-'));
   const dir = path.join(root, 'deployment');
   try {
@@ -31,7 +36,7 @@ export async function startKmipdUnderTest(executorFactory: ExecutorFactory = kmi
     // The OASIS vectors bracket each test case with the Interop operation, which production
     // deployments do not offer (KMIP 2.1 §6.1.26): this test deployment turns it on.
     const configPath = path.join(dir, 'kmipd.json');
-    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), interopOperation: true }, null, 2));
+    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), interopOperation: true, ...options.config }, null, 2));
     const running = await serveDeployment(dir, {
       listen: '127.0.0.1:0',
       adminListen: null,
@@ -46,6 +51,7 @@ export async function startKmipdUnderTest(executorFactory: ExecutorFactory = kmi
       cert: readFileSync(paths.cert),
       key: readFileSync(paths.key),
       paths,
+      dir,
       running,
       stop: async () => {
         await running.shutdown();

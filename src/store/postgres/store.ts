@@ -21,7 +21,7 @@
 import pg from 'pg';
 import { BufferedUnit, type Pending } from '../buffered-unit.js';
 import { StoreError } from '../errors.js';
-import type { LocateQuery, ObjectStore, Scope, StoreStats, StoredObject, UnitOfWork } from '../types.js';
+import type { LocateQuery, ObjectStore, Scope, StoreStats, StoredObject, UnitOfWork, UnitWrite } from '../types.js';
 import { newUid } from '../uid.js';
 import { explainLocate, runLocate } from './locate.js';
 import { migratePostgres, type PostgresMigration } from './migrations.js';
@@ -70,6 +70,19 @@ export interface PostgresObjectStore extends ObjectStore {
   transaction<T>(work: (client: pg.PoolClient) => Promise<T>, opts?: Omit<TransactionOptions, 'onRetry'>): Promise<T>;
   /** The SQL and parameters a Locate compiles to, for EXPLAIN. */
   explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty';
+}
+
+/**
+ * A write another PostgreSQL store module adds to a unit (UnitOfWork.attach): statements on the
+ * unit's own transaction, run after its object writes, all or nothing with them.
+ */
+export interface PostgresUnitWrite extends UnitWrite {
+  readonly backend: 'postgres';
+  apply(client: pg.PoolClient): Promise<void>;
+}
+
+export function postgresUnitWrite(apply: (client: pg.PoolClient) => Promise<void>): PostgresUnitWrite {
+  return { backend: 'postgres', apply };
 }
 
 /** The URL with its password replaced, fit for messages. */
@@ -189,12 +202,13 @@ class PostgresStore implements PostgresObjectStore {
     }
   }
 
-  /** Writes one unit's buffer in one transaction; counts it. */
-  async commitUnit(tenant: string | null, writes: Pending[]): Promise<void> {
+  /** Writes one unit's buffer, then its attached writes, in one transaction; counts it. */
+  async commitUnit(tenant: string | null, writes: Pending[], attached: PostgresUnitWrite[]): Promise<void> {
     const ordered = inLockOrder(writes);
     try {
       await this.transaction(async (c) => {
         for (const p of ordered) await applyPending(c, tenant, p, true);
+        for (const w of attached) await w.apply(c);
       });
     } catch (err) {
       this.counters.unitsFailed++;
@@ -271,7 +285,13 @@ class PostgresUnit extends BufferedUnit {
     return this.store.query((db) => byKekVersion(db, kekVersion, this.scope.tenant, limit));
   }
 
-  protected write(writes: Pending[]): Promise<void> {
-    return this.store.commitUnit(this.scope.tenant, writes);
+  protected acceptWrite(write: UnitWrite): void {
+    if (write.backend !== 'postgres' || typeof (write as Partial<PostgresUnitWrite>).apply !== 'function') {
+      throw new StoreError('InvalidObject', `a ${write.backend} write cannot join a PostgreSQL unit of work`);
+    }
+  }
+
+  protected write(writes: Pending[], attached: UnitWrite[]): Promise<void> {
+    return this.store.commitUnit(this.scope.tenant, writes, attached as PostgresUnitWrite[]);
   }
 }

@@ -74,6 +74,8 @@ export function sqliteAccessStore(db: SqliteDatabase, clock: () => number = Date
     findCert: db.prepare('SELECT * FROM client_certificates WHERE name = ? OR fingerprint = ?'),
     revoke: db.prepare('INSERT OR IGNORE INTO revoked_certificates (fingerprint, name, revoked_at, reason) VALUES (?, ?, ?, ?)'),
     revocations: db.prepare('SELECT * FROM revoked_certificates ORDER BY revoked_at, fingerprint'),
+    // Prepared once: db.pragma() compiles the statement on every call, and this runs per message.
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
   };
 
   /** Positions stay 1..n so `--position` means what `role list` shows. */
@@ -114,6 +116,6 @@ export function sqliteAccessStore(db: SqliteDatabase, clock: () => number = Date
     revoke: (r: Revocation) => s.revoke.run(r.fingerprint, r.name, r.revokedAt, r.reason).changes > 0,
     listRevocations: () =>
       (s.revocations.all() as RevocationRow[]).map((r) => ({ fingerprint: r.fingerprint, name: r.name, revokedAt: r.revoked_at, reason: r.reason })),
-    changeCounter: () => Number(db.pragma('data_version', { simple: true })),
+    changeCounter: () => Number(s.dataVersion.get()),
   };
 }
