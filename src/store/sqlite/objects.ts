@@ -3,10 +3,9 @@
  * statements that read and write one object, next to the code that uses them (no ORM).
  * All statements are synchronous; callers decide the transaction boundaries.
  */
-import { decodeTtlv } from '../../ttlv/index.js';
-import { StoreConflict, StoreError } from '../errors.js';
-import { indexKeys, itemTypeCode, valueBytes } from '../index-keys.js';
-import type { StoredAttribute, StoredMaterial, StoredObject } from '../types.js';
+import { StoreConflict } from '../errors.js';
+import { decodeAttribute, decodeValue, materialFromColumns, materialParams, type AttributeRecord, type PreparedObject } from '../prepared.js';
+import type { StoredMaterial, StoredObject } from '../types.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import type { SqliteDatabase } from './db.js';
 
@@ -30,38 +29,7 @@ interface AttributeRow {
   value: Buffer;
 }
 
-/** Stored attribute values are our own canonical encodings: generous limits, still bounded. */
-const VALUE_LIMITS = { maxSize: 16 * 1024 * 1024, maxDepth: 64 };
-
 const OBJECT_COLUMNS = 'uid, tenant, object_type, state, version, created_at, kek_version, wrapped, mac, meta';
-
-/** Attributes that are object columns, never attribute rows (see ../types.ts). */
-const COLUMN_ATTRIBUTES = new Set(['UniqueIdentifier', 'ObjectType', 'State']);
-
-/** One attribute instance, encoded once when the write is buffered. */
-export interface AttributeRecord {
-  name: string;
-  idx: number;
-  itemType: number;
-  value: Buffer;
-  keyText: string | null;
-  keyNum: bigint | null;
-}
-
-/**
- * A buffered object: a private snapshot (material copied, attributes encoded), so later changes to
- * the caller's object cannot leak into the unit, and pending reads decode it like a committed row.
- */
-export interface PreparedObject {
-  uid: string;
-  tenant: string;
-  objectType: number;
-  state: number;
-  version: number;
-  createdAt: number;
-  material: StoredMaterial | null;
-  attributes: AttributeRecord[];
-}
 
 export class ObjectRows {
   private readonly s;
@@ -112,10 +80,7 @@ export class ObjectRows {
       state: row.state,
       version: row.version,
       createdAt: row.created_at,
-      material:
-        row.kek_version === null || row.wrapped === null || row.mac === null || row.meta === null
-          ? null
-          : { kekVersion: row.kek_version, wrapped: row.wrapped, mac: row.mac, meta: row.meta },
+      material: materialFromColumns(row.kek_version, row.wrapped, row.mac, row.meta),
       attributes: this.s.attributes
         .all(uid)
         .sort((a, b) => a.ord - b.ord)
@@ -125,7 +90,7 @@ export class ObjectRows {
 
   /** The values of one attribute of an object (no tenant check: for candidates a scoped query returned). */
   attributeValues(uid: string, name: string): TtlvNode[] {
-    return this.s.attributeValues.all(uid, name).map((r) => decodeTtlv(r.value, VALUE_LIMITS));
+    return this.s.attributeValues.all(uid, name).map((r) => decodeValue(r.value));
   }
 
   insert(obj: PreparedObject): void {
@@ -176,70 +141,5 @@ export class ObjectRows {
     attributes.forEach((a, ord) => {
       this.s.insertAttribute.run(uid, a.name, a.idx, ord, a.itemType, a.value, a.keyText, a.keyNum);
     });
-  }
-}
-
-function decodeAttribute(a: { name: string; idx: number; value: Buffer }): StoredAttribute {
-  return { name: a.name, index: a.idx, value: decodeTtlv(a.value, VALUE_LIMITS) };
-}
-
-/** Validates and snapshots an object for buffering. */
-export function prepareObject(obj: StoredObject): PreparedObject {
-  validateObject(obj);
-  return {
-    uid: obj.uid,
-    tenant: obj.tenant,
-    objectType: obj.objectType,
-    state: obj.state,
-    version: obj.version,
-    createdAt: obj.createdAt,
-    material: copyMaterial(obj.material),
-    attributes: obj.attributes.map((a) => {
-      const keys = indexKeys(a.name, a.value);
-      return {
-        name: a.name,
-        idx: a.index,
-        itemType: itemTypeCode(a.value),
-        value: valueBytes(a.value),
-        keyText: keys.text,
-        keyNum: keys.num,
-      };
-    }),
-  };
-}
-
-/** The object a buffered snapshot stands for, shaped exactly like a committed read. */
-export function preparedToStored(p: PreparedObject): StoredObject {
-  return { ...p, material: copyMaterial(p.material), attributes: p.attributes.map(decodeAttribute) };
-}
-
-export function copyMaterial(m: StoredMaterial | null): StoredMaterial | null {
-  if (m === null) return null;
-  return { kekVersion: m.kekVersion, wrapped: Buffer.from(m.wrapped), mac: Buffer.from(m.mac), meta: Buffer.from(m.meta) };
-}
-
-function materialParams(m: StoredMaterial | null): [number | null, Buffer | null, Buffer | null, Buffer | null] {
-  if (m === null) return [null, null, null, null];
-  return [m.kekVersion, asBuffer(m.wrapped), asBuffer(m.mac), asBuffer(m.meta)];
-}
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/** Shape checks done when a write is buffered, so a bad object fails its caller, not the group. */
-function validateObject(obj: StoredObject): void {
-  const bad = (why: string) => new StoreError('InvalidObject', `object ${obj.uid}: ${why}`);
-  if (typeof obj.uid !== 'string' || obj.uid.length === 0) throw bad('empty unique identifier');
-  if (typeof obj.tenant !== 'string' || obj.tenant.length === 0) throw bad('empty tenant');
-  if (!Number.isSafeInteger(obj.createdAt)) throw bad('createdAt is not an integer');
-  if (obj.material !== null && !Number.isSafeInteger(obj.material.kekVersion)) throw bad('kekVersion is not an integer');
-  const seen = new Set<string>();
-  for (const a of obj.attributes) {
-    if (COLUMN_ATTRIBUTES.has(a.name)) throw bad(`${a.name} is a field of the object, not an attribute row`);
-    if (!Number.isInteger(a.index) || a.index < 0) throw bad(`${a.name} has a bad attribute index`);
-    const key = `${a.name}\u0000${a.index}`;
-    if (seen.has(key)) throw bad(`${a.name} index ${a.index} appears twice`);
-    seen.add(key);
   }
 }

@@ -7,25 +7,14 @@
  * inside a SAVEPOINT, runs its query and rolls the savepoint back. All of that is synchronous
  * on the one connection, so no other unit's work can interleave with it.
  */
-import { StoreError, StoreScopeError } from '../errors.js';
-import type {
-  BackupProgress,
-  LocateQuery,
-  NewObject,
-  ObjectStore,
-  Scope,
-  StoreStats,
-  StoredMaterial,
-  StoredObject,
-  UnitOfWork,
-  UnitWrite,
-} from '../types.js';
+import { BufferedUnit, type Pending } from '../buffered-unit.js';
+import { StoreError } from '../errors.js';
+import type { BackupProgress, LocateQuery, ObjectStore, Scope, StoreStats, StoredObject, UnitOfWork, UnitWrite } from '../types.js';
 import { newUid } from '../uid.js';
 import { openDatabase, type OpenOptions, type SqliteDatabase } from './db.js';
 import { GroupCommitter } from './group-commit.js';
-import { buildLocate, type LocateSql } from './locate.js';
-import { containsFields } from '../index-keys.js';
-import { ObjectRows, copyMaterial, prepareObject, preparedToStored, type PreparedObject } from './objects.js';
+import { buildLocate, pagePartial, type LocateSql } from '../locate-sql.js';
+import { ObjectRows } from './objects.js';
 import type { Statement } from 'better-sqlite3';
 
 export interface SqliteStoreOptions {
@@ -65,11 +54,6 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteO
   const db = openDatabase(opts.path, opts.migrations ? { migrations: opts.migrations } : {});
   return new SqliteStore(db, opts);
 }
-
-type Pending =
-  | { kind: 'insert'; obj: PreparedObject }
-  | { kind: 'put'; obj: PreparedObject }
-  | { kind: 'material'; uid: string; material: StoredMaterial | null; expected: number };
 
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -149,13 +133,8 @@ class SqliteStore implements SqliteObjectStore {
   runLocate(scope: Scope, query: LocateQuery): string[] {
     const built = buildLocate(query, scope.tenant);
     if (built === 'empty') return [];
-    const uids = this.runLocateSql(built);
-    if (built.partial.length === 0) return uids;
     // Partial structure filters: the SQL found the candidates; their values decide, then paging.
-    const matched = uids.filter((uid) =>
-      built.partial.every((p) => this.rows.attributeValues(uid, p.name).some((v) => containsFields(v, p.value))),
-    );
-    return matched.slice(built.offset, built.limit < 0 ? undefined : built.offset + built.limit);
+    return pagePartial(this.runLocateSql(built), built, (uid, name) => this.rows.attributeValues(uid, name));
   }
 
   private runLocateSql(built: LocateSql): string[] {
@@ -214,88 +193,39 @@ function applyPending(rows: ObjectRows, tenant: string | null, p: Pending, check
   }
 }
 
-class SqliteUnit implements UnitOfWork {
-  private readonly pending = new Map<string, Pending>();
-  private readonly attached: SqliteUnitWrite[] = [];
-  private finished = false;
-
+class SqliteUnit extends BufferedUnit {
   constructor(
     private readonly store: SqliteStore,
-    readonly scope: Scope,
-  ) {}
-
-  async get(uid: string): Promise<StoredObject | undefined> {
-    this.assertActive();
-    const p = this.pending.get(uid);
-    if (p !== undefined && p.kind !== 'material') return preparedToStored(p.obj);
-    const obj = this.store.rows.read(uid, this.scope.tenant);
-    if (obj !== undefined && p?.kind === 'material') {
-      obj.material = copyMaterial(p.material);
-      obj.version = p.expected;
-    }
-    return obj;
+    scope: Scope,
+  ) {
+    super(scope);
   }
 
-  insert(obj: NewObject): void {
-    this.assertActive();
-    const full = prepareObject({ ...obj, version: 0 });
-    this.assertTenant(full.tenant);
-    if (this.pending.has(full.uid)) throw new StoreError('InvalidObject', `object ${full.uid} is already written in this unit`);
-    this.pending.set(full.uid, { kind: 'insert', obj: full });
+  protected assertStoreOpen(): void {
+    this.store.assertOpen();
   }
 
-  put(obj: StoredObject): void {
-    this.assertActive();
-    const full = prepareObject(obj);
-    this.assertTenant(full.tenant);
-    const prev = this.pending.get(full.uid);
-    // Changing an object created in this same unit keeps it an insert.
-    this.pending.set(full.uid, prev?.kind === 'insert' ? { kind: 'insert', obj: { ...full, version: 0 } } : { kind: 'put', obj: full });
+  protected async readCommitted(uid: string): Promise<StoredObject | undefined> {
+    return this.store.rows.read(uid, this.scope.tenant);
   }
 
-  putMaterial(uid: string, material: StoredMaterial | null, expectedVersion: number): void {
-    this.assertActive();
-    const m = copyMaterial(material);
-    const prev = this.pending.get(uid);
-    if (prev !== undefined && prev.kind !== 'material') {
-      prev.obj.material = m;
-      return;
-    }
-    this.pending.set(uid, { kind: 'material', uid, material: m, expected: expectedVersion });
+  protected async find(query: LocateQuery, pending: readonly Pending[]): Promise<string[]> {
+    if (pending.length === 0) return this.store.runLocate(this.scope, query);
+    return this.store.withPendingApplied(this.scope.tenant, pending, () => this.store.runLocate(this.scope, query));
   }
 
-  async locate(query: LocateQuery): Promise<string[]> {
-    this.assertActive();
-    if (this.pending.size === 0) return this.store.runLocate(this.scope, query);
-    return this.store.withPendingApplied(this.scope.tenant, this.pending.values(), () =>
-      this.store.runLocate(this.scope, query),
-    );
-  }
-
-  async listByKekVersion(kekVersion: number, limit: number): Promise<string[]> {
-    this.assertActive();
+  protected async findByKekVersion(kekVersion: number, limit: number): Promise<string[]> {
     return this.store.rows.byKekVersion(kekVersion, this.scope.tenant, limit);
   }
 
-  attach(write: UnitWrite): void {
-    this.assertActive();
+  protected acceptWrite(write: UnitWrite): void {
     if (write.backend !== 'sqlite' || typeof (write as Partial<SqliteUnitWrite>).apply !== 'function') {
       throw new StoreError('InvalidObject', `a ${write.backend} write cannot join a SQLite unit of work`);
     }
-    this.attached.push(write as SqliteUnitWrite);
   }
 
-  commit(): Promise<void> {
-    try {
-      this.assertActive();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.finished = true;
-    const writes = [...this.pending.values()];
-    const attached = this.attached.splice(0);
-    this.pending.clear();
-    if (writes.length === 0 && attached.length === 0) return Promise.resolve();
+  protected write(writes: Pending[], attachedWrites: UnitWrite[]): Promise<void> {
+    const attached = attachedWrites as SqliteUnitWrite[];
     const { rows } = this.store;
     const tenant = this.scope.tenant;
     return this.store.committer.submit(() => {
@@ -307,22 +237,5 @@ class SqliteUnit implements UnitOfWork {
         throw err instanceof StoreError ? err : new StoreError('Io', 'store write failed', { cause: err });
       }
     });
-  }
-
-  rollback(): void {
-    this.pending.clear();
-    this.attached.length = 0;
-    this.finished = true;
-  }
-
-  private assertActive(): void {
-    if (this.finished) throw new StoreError('UnitFinished', 'this unit of work was already committed or rolled back');
-    this.store.assertOpen();
-  }
-
-  private assertTenant(tenant: string): void {
-    if (this.scope.tenant !== null && tenant !== this.scope.tenant) {
-      throw new StoreScopeError('an object of another tenant cannot be written in this scope');
-    }
   }
 }

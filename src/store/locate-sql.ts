@@ -1,5 +1,6 @@
 /**
- * Locate (KMIP 1.4 §4.9, 2.1 §6.1.27) as ONE parameterised SQL statement.
+ * Locate (KMIP 1.4 §4.9, 2.1 §6.1.27) as ONE parameterised SQL statement, for SQLite and, through
+ * LocateDialect, PostgreSQL (both stores keep the same objects/attributes tables and keys).
  *
  * Values are always bound parameters; the SQL text depends only on the query's shape, so the
  * prepared statement is cached per shape. Every statement carries the tenant predicate (unless
@@ -22,9 +23,30 @@
  * values afterwards, paging only then. Usage-mask filters test bits in SQL; the state predicate
  * is an OR of (stored states, date conditions) terms the ops layer derives from the lifecycle.
  */
-import type { TtlvNode } from '../../ttlv/types.js';
-import { indexKeys, partialKeys, valueBytes } from '../index-keys.js';
-import type { DateRange, LocateQuery } from '../types.js';
+import type { TtlvNode } from '../ttlv/types.js';
+import { containsFields, indexKeys, partialKeys, valueBytes } from './index-keys.js';
+import type { DateRange, LocateQuery } from './types.js';
+
+/**
+ * Where the two databases' SQL differs. The query's shape is the same; SQLite needs CROSS JOIN to
+ * keep the driving table outermost and -1 for "no limit"; PostgreSQL plans joins itself, numbers
+ * its placeholders ($1, $2, …) and takes NULL for "no limit" (it rejects a negative LIMIT).
+ */
+export interface LocateDialect {
+  readonly join: string;
+  readonly noLimit: number | null;
+  readonly placeholders: 'question' | 'numbered';
+  /**
+   * Appended inside each probe when the objects are walked newest first under a limit.
+   * PostgreSQL turns EXISTS into a semi-join and, for a filter most objects match (an
+   * algorithm), hashes every match before sorting; `OFFSET 0` keeps the probe a per-row
+   * subplan, so the walk stops at the limit as on SQLite, whose probes are per row anyway.
+   */
+  readonly limitedWalkFence: string;
+}
+
+export const sqliteDialect: LocateDialect = { join: 'CROSS JOIN', noLimit: -1, placeholders: 'question', limitedWalkFence: '' };
+export const postgresDialect: LocateDialect = { join: 'JOIN', noLimit: null, placeholders: 'numbered', limitedWalkFence: ' OFFSET 0' };
 
 export interface LocateSql {
   sql: string;
@@ -67,7 +89,7 @@ function columnFilter(name: string, value: TtlvNode): { sql: string; param: unkn
   }
 }
 
-export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 'empty' {
+export function buildLocate(q: LocateQuery, tenant: string | null, dialect: LocateDialect = sqliteDialect): LocateSql | 'empty' {
   const where: string[] = [];
   const whereParams: unknown[] = [];
   if (tenant !== null) {
@@ -118,14 +140,14 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
   const driverPartial = partial.findIndex((p) => p.keys !== null && 'text' in p.keys);
   if (driverAttr >= 0) {
     const d = attrs.splice(driverAttr, 1)[0] as AttrFilter;
-    from = 'attributes d CROSS JOIN objects o ON o.uid = d.uid';
+    from = `attributes d ${dialect.join} objects o ON o.uid = d.uid`;
     where.unshift('d.name = ? AND d.key_text = ? AND d.value = ?');
     fromParams.push(d.name, d.text, d.bytes);
     distinct = 'DISTINCT ';
   } else if (driverPartial >= 0) {
     const d = partial[driverPartial] as (typeof partial)[number];
     const keys = d.keys as { text: string };
-    from = 'attributes d CROSS JOIN objects o ON o.uid = d.uid';
+    from = `attributes d ${dialect.join} objects o ON o.uid = d.uid`;
     where.unshift('d.name = ? AND d.key_text = ?');
     fromParams.push(d.name, keys.text);
     distinct = 'DISTINCT ';
@@ -133,52 +155,54 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
   } else if (ranges.some((r) => r.bounded)) {
     // Only a range closed on both sides drives: "before X" usually matches most objects.
     const r = ranges.splice(ranges.findIndex((x) => x.bounded), 1)[0] as Required<DateRange>;
-    from = 'attributes d CROSS JOIN objects o ON o.uid = d.uid';
+    from = `attributes d ${dialect.join} objects o ON o.uid = d.uid`;
     where.unshift('d.name = ? AND d.key_num BETWEEN ? AND ?');
     fromParams.push(r.name, r.from, r.to);
     distinct = 'DISTINCT ';
   }
 
+  const walkLimited = from === 'objects o' && q.maxItems !== undefined && postFilter.length === 0;
+  const fence = walkLimited ? dialect.limitedWalkFence : '';
   const probeParams: unknown[] = [];
   for (const a of attrs) {
     if (a.text !== null) {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text = ? AND a.value = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text = ? AND a.value = ?${fence})`);
       probeParams.push(a.name, a.text, a.bytes);
     } else if (a.num !== null) {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num = ? AND a.value = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num = ? AND a.value = ?${fence})`);
       probeParams.push(a.name, a.num, a.bytes);
     } else {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.value = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.value = ?${fence})`);
       probeParams.push(a.name, a.bytes);
     }
   }
   for (const r of ranges) {
-    where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num BETWEEN ? AND ?)');
+    where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num BETWEEN ? AND ?${fence})`);
     probeParams.push(r.name, r.from, r.to);
   }
   for (const p of partial) {
     if (p.driver) continue;
     if (p.keys === null) {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?${fence})`);
       probeParams.push(p.name);
     } else if ('text' in p.keys) {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text = ?${fence})`);
       probeParams.push(p.name, p.keys.text);
     } else {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text >= ? AND a.key_text < ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text >= ? AND a.key_text < ?${fence})`);
       probeParams.push(p.name, p.keys.prefix, prefixEnd(p.keys.prefix));
     }
   }
   for (const m of q.masks ?? []) {
-    where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND (a.key_num & ?) = ?)');
+    where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND (a.key_num & ?) = ?${fence})`);
     probeParams.push(m.name, m.bits, m.bits);
   }
   for (const name of q.present ?? []) {
-    where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?)');
+    where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?${fence})`);
     probeParams.push(name);
   }
   for (const name of q.absent ?? []) {
-    where.push('NOT EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?)');
+    where.push(`NOT EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?${fence})`);
     probeParams.push(name);
   }
   if (q.state !== undefined) {
@@ -192,7 +216,7 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
         const cond = conditions[i];
         if (h === undefined || cond === undefined) return;
         // `+a.key_num`: look the object's own rows up by primary key, whatever the key_num statistics say.
-        parts.push(`${h ? '' : 'NOT '}EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND +a.key_num <= ?)`);
+        parts.push(`${h ? '' : 'NOT '}EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND +a.key_num <= ?${fence})`);
         probeParams.push(cond.name, cond.atOrBefore);
       });
       terms.push(parts.join(' AND '));
@@ -208,13 +232,32 @@ export function buildLocate(q: LocateQuery, tenant: string | null): LocateSql | 
   const limit = q.maxItems === undefined ? -1 : Math.max(0, Math.floor(q.maxItems));
   const offset = Math.max(0, Math.floor(q.offset ?? 0));
   // Partial filters are checked on the candidates, so paging waits until after that check.
-  const [sqlLimit, sqlOffset] = postFilter.length > 0 ? [-1, 0] : [limit, offset];
+  const paged = postFilter.length === 0;
+  const sqlLimit = paged && limit >= 0 ? limit : dialect.noLimit;
+  const sqlOffset = paged ? offset : 0;
   // Parameter order follows the placeholders: driver (first WHERE term), other WHERE terms, probes.
+  let n = 0;
   return {
-    sql,
+    // The SQL holds no '?' but placeholders (no literals, no JSON operators).
+    sql: dialect.placeholders === 'numbered' ? sql.replace(/\?/g, () => `$${++n}`) : sql,
     params: [...fromParams, ...whereParams, ...probeParams, sqlLimit, sqlOffset],
     partial: postFilter,
     offset,
     limit,
   };
+}
+
+/**
+ * The partial structure filters decide among the candidates the SQL returned (in its order);
+ * paging comes only then (see LocateSql.partial). `valuesOf` gives an object's stored values of
+ * one attribute.
+ */
+export function pagePartial(
+  uids: readonly string[],
+  built: LocateSql,
+  valuesOf: (uid: string, name: string) => readonly TtlvNode[],
+): string[] {
+  if (built.partial.length === 0) return [...uids];
+  const matched = uids.filter((uid) => built.partial.every((p) => valuesOf(uid, p.name).some((v) => containsFields(v, p.value))));
+  return matched.slice(built.offset, built.limit < 0 ? undefined : built.offset + built.limit);
 }
