@@ -11,14 +11,12 @@ import { openPkcs11Protector } from '../hsm/pkcs11-protector.js';
 import type { HsmConfig } from '../hsm/config.js';
 import { enumValueName } from '../kmip/registry.js';
 import { createHandlerTable } from '../ops/index.js';
-import { openSqliteStore } from '../store/index.js';
+import { openStoreBackend } from '../store/backend.js';
 import type { ExecutorContext, ExecutorFactory } from '../cli/serve.js';
 import type { KmipdConfig } from '../config/config.js';
 import { DEFAULT_DURATION_BUCKETS } from '../observability/metrics.js';
 import { createAccessControl } from '../authz/access-control.js';
 import { createAuditTrail } from '../audit/trail.js';
-import { sqliteAccessStore } from '../store/sqlite/bindings.js';
-import { sqliteAuditStore } from '../store/sqlite/audit.js';
 import type { ConnectionGate } from '../server/listener.js';
 
 export function packageVersion(): string {
@@ -48,7 +46,17 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     await keys.close();
     throw err;
   }
-  const store = await openSqliteStore({ path: resolvePath(dir, config.store.path) });
+  let backend;
+  try {
+    backend = await openStoreBackend(config.store, dir, {
+      applicationName: `kmipd ${config.listen}`,
+      onIdleError: (err) => log.warn({ err: err.message, component: 'store' }, 'idle store connection failed'),
+    });
+  } catch (err) {
+    await keys.close();
+    throw err;
+  }
+  const store = backend.objects;
 
   const requests = metrics.counter({
     name: 'kmipd_requests_total',
@@ -64,8 +72,8 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
 
   // K7: certificates → (tenant, role) from the bindings in the store; one audit record per item,
   // durable (group commit) before the response leaves.
-  const access = createAccessControl({ store: sqliteAccessStore(store.db), log: log.child({ component: 'authz' }) });
-  const audit = createAuditTrail({ store: sqliteAuditStore(store), log: log.child({ component: 'audit' }), explain: (p) => access.explain(p) });
+  const access = await createAccessControl({ store: backend.access, log: log.child({ component: 'authz' }) });
+  const audit = createAuditTrail({ store: backend.audit, log: log.child({ component: 'audit' }), explain: (p) => access.explain(p) });
   const gate: ConnectionGate = {
     admits: (p) => access.admits(p),
     attach: (closeWhere) => access.onRevoked((fps) => void closeWhere((p) => fps.has(p.fingerprint))),
@@ -102,14 +110,15 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     const h = await keys.health();
     return { ok: h.ok, detail: h.detail };
   });
-  health.register('store', () => ({ ok: true, detail: `${store.stats().unitsCommitted} units committed` }));
+  // A real query for PostgreSQL (bounded), so a load balancer takes a node that lost its database out.
+  health.register('store', () => backend.health());
 
   return {
     execute: (message, conn) => executor.execute(message, conn),
     gate,
     async close() {
       access.close();
-      await store.close();
+      await backend.close();
       await keys.close();
     },
   };

@@ -1,0 +1,125 @@
+/**
+ * The one way into a deployment's storage (K10): `openStoreBackend(config.store, dir)` returns the
+ * object store, the access-control rows and the audit trail of whichever database the deployment
+ * uses, an embedded SQLite file or a PostgreSQL database shared by several nodes. The server and
+ * every CLI command open storage here, so none of them knows which database it is.
+ */
+import { readFileSync } from 'node:fs';
+import { resolvePath, redactUrl, type PostgresStoreConfig, type StoreConfig } from '../config/config.js';
+import type { AccessStore, AuditStore } from './access-types.js';
+import type { ObjectStore } from './types.js';
+import { openSqliteStore, type SqliteObjectStore } from './sqlite/store.js';
+import { sqliteAccessStore } from './sqlite/bindings.js';
+import { sqliteAuditStore } from './sqlite/audit.js';
+import { createPostgresPool, pingPostgres } from './postgres/pool.js';
+import { postgresAccessStore } from './postgres/bindings.js';
+import { postgresAuditStore } from './postgres/audit.js';
+import type pg from 'pg';
+
+/** The PostgreSQL object store (src/store/postgres/, branch k10a) slots in here when merged. */
+async function openPostgresStore(_: { pool: pg.Pool }): Promise<ObjectStore> {
+  throw new StoreConfigError('this build has no PostgreSQL object store yet');
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  detail: string;
+}
+
+export interface StoreBackend {
+  readonly kind: StoreConfig['kind'];
+  /** Where the data lives, for messages: the file, or the URL without its password. */
+  readonly location: string;
+  readonly objects: ObjectStore;
+  readonly access: AccessStore;
+  readonly audit: AuditStore;
+  /** A real round trip to the database (PostgreSQL: a query), failing after `timeoutMs`. */
+  health(timeoutMs?: number): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
+
+export interface OpenBackendOptions {
+  /** Reported to PostgreSQL as application_name (pg_stat_activity). */
+  applicationName?: string;
+  /** Failures of idle pooled connections (the server restarted, the network dropped). */
+  onIdleError?: (err: Error) => void;
+}
+
+/** Thrown for problems with the store settings themselves (missing password file, ...). */
+export class StoreConfigError extends Error {
+  override readonly name = 'StoreConfigError';
+}
+
+const HEALTH_TIMEOUT_MS = 1_500;
+
+export async function openStoreBackend(store: StoreConfig, dir: string, options: OpenBackendOptions = {}): Promise<StoreBackend> {
+  if (store.kind === 'sqlite') {
+    const path = resolvePath(dir, store.path);
+    const objects = await openSqliteStore({ path });
+    return sqliteBackend(objects, path);
+  }
+  return openPostgresBackend(store, dir, options);
+}
+
+function sqliteBackend(objects: SqliteObjectStore, path: string): StoreBackend {
+  return {
+    kind: 'sqlite',
+    location: path,
+    objects,
+    access: sqliteAccessStore(objects.db),
+    audit: sqliteAuditStore(objects),
+    async health() {
+      // In-process: reachable while open. The commit counters tell whether it is moving.
+      return { ok: true, detail: `sqlite ${path}: ${objects.stats().unitsCommitted} units committed` };
+    },
+    close: () => objects.close(),
+  };
+}
+
+/**
+ * The password, in this order: in the URL, the environment variable `passwordEnv`, the file
+ * `passwordFile` (one trailing newline removed). Undefined: the server asks for none (trust or
+ * peer authentication on a Unix socket).
+ */
+export function storePassword(store: PostgresStoreConfig, dir: string): string | undefined {
+  if (new URL(store.url).password !== '') return undefined;
+  const env = process.env[store.passwordEnv];
+  if (env !== undefined && env !== '') return env;
+  if (store.passwordFile === null) return undefined;
+  const file = resolvePath(dir, store.passwordFile);
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new StoreConfigError(`store.passwordFile ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+async function openPostgresBackend(store: PostgresStoreConfig, dir: string, options: OpenBackendOptions): Promise<StoreBackend> {
+  const location = redactUrl(store.url);
+  const pool = createPostgresPool({
+    url: store.url,
+    password: storePassword(store, dir),
+    max: store.pool.max,
+    connectTimeoutMs: store.pool.connectTimeoutMs,
+    applicationName: options.applicationName,
+    onIdleError: options.onIdleError,
+  });
+  try {
+    const objects = await openPostgresStore({ pool });
+    return {
+      kind: 'postgres',
+      location,
+      objects,
+      access: postgresAccessStore(pool),
+      audit: postgresAuditStore(pool),
+      health: (timeoutMs = HEALTH_TIMEOUT_MS) => pingPostgres(pool, timeoutMs),
+      async close() {
+        await objects.close();
+        await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`cannot open the PostgreSQL store at ${location}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
