@@ -11,6 +11,12 @@
  * Replacement Object link. Without Offset the lifecycle dates are copied; with Offset the new
  * Activation Date is Initial Date + Offset and the other dates keep their distance to it (Table
  * 172). The request's own attributes are applied last (TC-REKEY-1-14 adds a Name this way).
+ *
+ * Rotation bookkeeping (KMIP 2.1 §4.49–4.52, server-maintained): the replacement's Rotate
+ * Generation is the existing key's plus one (the count of ReKeys that led to it); the existing
+ * key gets Rotate Date = now (when it was rotated), and if it was the Rotate Latest of its set it
+ * hands that over. Rotate Date is not copied, so only replaced keys carry one (src/rotation/due.ts
+ * relies on that). 1.x clients never see these 2.x attributes.
  */
 import { KmipError } from '../kmip/errors.js';
 import { Enum, Tag } from '../kmip/registry.js';
@@ -57,6 +63,8 @@ const NOT_COPIED: ReadonlySet<string> = new Set([
   'LastChangeDate',
   'OriginalCreationDate',
   'UsageLimits',
+  'RotateDate',
+  'RotateGeneration',
 ]);
 
 /** The dates Table 172 derives from the Offset. */
@@ -93,10 +101,13 @@ export const rekey = defineOperation({
     setSingle(attrs, 'CryptographicLength', av('Integer', bits));
     const uid = newUid(now.getTime());
     addInstance(attrs, 'Link', linkValue(LT.ReplacedObjectLink, old.uid));
+    setSingle(attrs, 'RotateGeneration', av('Integer', (intAttribute(old.attributes, 'RotateGeneration') ?? 0) + 1));
 
     // The existing key gives up its names before the replacement claims them.
     removeAll(old.attributes, 'Name');
     addInstance(old.attributes, 'Link', linkValue(LT.ReplacementObjectLink, uid));
+    setSingle(old.attributes, 'RotateDate', av('DateTime', BigInt(Math.floor(now.getTime() / 1000))));
+    if (attributeValue(old.attributes, 'RotateLatest') !== undefined) setSingle(old.attributes, 'RotateLatest', av('Boolean', false));
     await checkNamesUnique(ctx, attrs, [old.uid]);
 
     const generated = {

@@ -7,7 +7,7 @@
  */
 import { StoreError, StoreScopeError } from './errors.js';
 import { copyMaterial, prepareObject, preparedToStored, type PreparedObject } from './prepared.js';
-import type { LocateQuery, NewObject, Scope, StoredMaterial, StoredObject, UnitOfWork } from './types.js';
+import type { LocateQuery, NewObject, Scope, StoredMaterial, StoredObject, UnitOfWork, UnitWrite } from './types.js';
 
 /** One buffered change, keyed by object in the unit's buffer. */
 export type Pending =
@@ -17,7 +17,11 @@ export type Pending =
 
 export abstract class BufferedUnit implements UnitOfWork {
   private readonly pending = new Map<string, Pending>();
+  private readonly attached: UnitWrite[] = [];
   private finished = false;
+
+  /** The `backend` a write must name to join this unit (UnitOfWork.attach). */
+  protected abstract readonly backend: string;
 
   constructor(readonly scope: Scope) {}
 
@@ -28,8 +32,11 @@ export abstract class BufferedUnit implements UnitOfWork {
   /** Locate over the committed state plus `pending` (which may be empty). */
   protected abstract find(query: LocateQuery, pending: readonly Pending[]): Promise<string[]>;
   protected abstract findByKekVersion(kekVersion: number, limit: number): Promise<string[]>;
-  /** Writes the buffer atomically and durably; rejects with StoreConflict when a check fails. */
-  protected abstract write(writes: Pending[]): Promise<void>;
+  /**
+   * Writes the buffer and then the attached writes (of this backend) atomically and durably;
+   * rejects with StoreConflict when a check fails.
+   */
+  protected abstract write(writes: Pending[], attached: UnitWrite[]): Promise<void>;
 
   async get(uid: string): Promise<StoredObject | undefined> {
     this.assertActive();
@@ -81,6 +88,12 @@ export abstract class BufferedUnit implements UnitOfWork {
     return this.findByKekVersion(kekVersion, limit);
   }
 
+  attach(write: UnitWrite): void {
+    this.assertActive();
+    if (write.backend !== this.backend) throw new StoreError('InvalidObject', `a ${write.backend} write cannot join a ${this.backend} unit of work`);
+    this.attached.push(write);
+  }
+
   commit(): Promise<void> {
     try {
       this.assertActive();
@@ -89,13 +102,15 @@ export abstract class BufferedUnit implements UnitOfWork {
     }
     this.finished = true;
     const writes = [...this.pending.values()];
+    const attached = this.attached.splice(0);
     this.pending.clear();
-    if (writes.length === 0) return Promise.resolve();
-    return this.write(writes);
+    if (writes.length === 0 && attached.length === 0) return Promise.resolve();
+    return this.write(writes, attached);
   }
 
   rollback(): void {
     this.pending.clear();
+    this.attached.length = 0;
     this.finished = true;
   }
 

@@ -14,6 +14,7 @@ export type {
   StoredMaterial,
   StoredObject,
   UnitOfWork,
+  UnitWrite,
 } from './types.js';
 export { StoreConflict, StoreError, StoreSchemaTooNew, StoreScopeError, type StoreErrorCode } from './errors.js';
 export { isUid, newUid, uidTime } from './uid.js';

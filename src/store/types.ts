@@ -134,6 +134,11 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
+/** A write for UnitOfWork.attach(): `backend` names the implementation that can run it ('sqlite', 'postgres'). */
+export interface UnitWrite {
+  readonly backend: string;
+}
+
 /**
  * Reads see this unit's own buffered writes; nothing is visible to others until commit() resolves,
  * and it resolves only once the data is durable. After commit() or rollback() the unit is finished.
@@ -155,6 +160,14 @@ export interface UnitOfWork {
   locate(query: LocateQuery): Promise<string[]>;
   /** Objects whose material is wrapped under `kekVersion` (committed state only). */
   listByKekVersion(kekVersion: number, limit: number): Promise<string[]>;
+  /**
+   * K8 extension, the only one: adds a write of another store module of the SAME backend (the
+   * rotation schedule, src/rotation/types.ts) to run inside this unit's commit, after its object
+   * writes, all or nothing with them. If the write throws, commit() rejects with that error and
+   * nothing of the unit is kept. Built by that module, opaque to ops; a unit refuses a write of
+   * another backend.
+   */
+  attach(write: UnitWrite): void;
   commit(): Promise<void>;
   /** Discards buffered writes (KMIP Undo). A no-op on a finished unit. */
   rollback(): void;

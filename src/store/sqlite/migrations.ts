@@ -115,6 +115,50 @@ export const migrations: readonly Migration[] = [
         );
       `),
   },
+  {
+    version: 3,
+    name: 'key rotation policies, claims and history',
+    // K8: src/rotation/types.ts (RotationStore); rows written by src/store/sqlite/rotation.ts.
+    up: (db) =>
+      db.exec(`
+        -- One policy per target: a key (uid), a tenant's Object Group (grp), or the tenant ('' for both).
+        CREATE TABLE rotation_policies (
+          tenant        TEXT    NOT NULL,
+          uid           TEXT    NOT NULL DEFAULT '',
+          grp           TEXT    NOT NULL DEFAULT '',
+          interval_s    INTEGER NOT NULL CHECK (interval_s > 0),
+          offset_s      INTEGER,
+          automatic     INTEGER NOT NULL CHECK (automatic IN (0, 1)),
+          grace_s       INTEGER,
+          updated_at    INTEGER NOT NULL,
+          CHECK (uid = '' OR grp = ''),
+          PRIMARY KEY (tenant, uid, grp)
+        ) WITHOUT ROWID;
+        CREATE INDEX rotation_policies_uid ON rotation_policies (uid) WHERE uid <> '';
+
+        -- A key taken by one scheduler (owner non-null, until lease_until), or backing off after failures.
+        CREATE TABLE rotation_claims (
+          uid             TEXT    NOT NULL PRIMARY KEY,
+          tenant          TEXT    NOT NULL,
+          owner           TEXT,
+          lease_until     INTEGER NOT NULL DEFAULT 0,
+          attempts        INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at INTEGER NOT NULL DEFAULT 0,
+          last_error      TEXT
+        ) WITHOUT ROWID;
+
+        -- Every rotation done; UNIQUE (old_uid): a key is replaced at most once.
+        CREATE TABLE rotation_history (
+          seq        INTEGER PRIMARY KEY,
+          old_uid    TEXT    NOT NULL UNIQUE,
+          new_uid    TEXT    NOT NULL UNIQUE,
+          tenant     TEXT    NOT NULL,
+          generation INTEGER NOT NULL,
+          policy     TEXT    NOT NULL,
+          at         INTEGER NOT NULL
+        );
+      `),
+  },
 ];
 
 /** The schema version this build writes. */

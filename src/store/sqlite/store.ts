@@ -9,7 +9,7 @@
  */
 import { BufferedUnit, type Pending } from '../buffered-unit.js';
 import { StoreError } from '../errors.js';
-import type { BackupProgress, LocateQuery, ObjectStore, Scope, StoreStats, StoredObject, UnitOfWork } from '../types.js';
+import type { BackupProgress, LocateQuery, ObjectStore, Scope, StoreStats, StoredObject, UnitOfWork, UnitWrite } from '../types.js';
 import { newUid } from '../uid.js';
 import { openDatabase, type OpenOptions, type SqliteDatabase } from './db.js';
 import { GroupCommitter } from './group-commit.js';
@@ -39,6 +39,16 @@ export interface SqliteObjectStore extends ObjectStore {
    * fsync with the units of that group; settles once durable. For store modules (audit trail).
    */
   submitWrite(apply: () => void): Promise<void>;
+}
+
+/** A write another SQLite store module adds to a unit (UnitOfWork.attach): synchronous SQL on the store's connection. */
+export interface SqliteUnitWrite extends UnitWrite {
+  readonly backend: 'sqlite';
+  apply(): void;
+}
+
+export function sqliteUnitWrite(apply: () => void): SqliteUnitWrite {
+  return { backend: 'sqlite', apply };
 }
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteObjectStore> {
@@ -190,6 +200,8 @@ function applyPending(rows: ObjectRows, tenant: string | null, p: Pending, check
 }
 
 class SqliteUnit extends BufferedUnit {
+  protected readonly backend = 'sqlite';
+
   constructor(
     private readonly store: SqliteStore,
     scope: Scope,
@@ -214,12 +226,14 @@ class SqliteUnit extends BufferedUnit {
     return this.store.rows.byKekVersion(kekVersion, this.scope.tenant, limit);
   }
 
-  protected write(writes: Pending[]): Promise<void> {
+  protected write(writes: Pending[], attached: UnitWrite[]): Promise<void> {
     const { rows } = this.store;
     const tenant = this.scope.tenant;
     return this.store.committer.submit(() => {
       try {
         for (const p of writes) applyPending(rows, tenant, p, true);
+        // Same savepoint as the object writes: a throwing attached write undoes them too.
+        for (const w of attached) (w as SqliteUnitWrite).apply();
       } catch (err) {
         throw err instanceof StoreError ? err : new StoreError('Io', 'store write failed', { cause: err });
       }
