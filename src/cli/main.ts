@@ -15,6 +15,7 @@ import { registerTtlvCommands } from './ttlv.js';
 import { registerRoleCommands } from './role.js';
 import { registerCertCommands } from './cert.js';
 import { registerAuditCommands } from './audit.js';
+import { registerMigrateCommand } from './migrate.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerHsmCommands(program);
   registerBackupCommands(program);
+  registerMigrateCommand(program);
   return program;
 }
 

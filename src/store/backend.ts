@@ -4,13 +4,17 @@
  * uses, an embedded SQLite file or a PostgreSQL database shared by several nodes. The server and
  * every CLI command open storage here, so none of them knows which database it is.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { resolvePath, redactUrl, type PostgresStoreConfig, type StoreConfig } from '../config/config.js';
 import type { AccessStore, AuditStore } from './access-types.js';
 import type { ObjectStore } from './types.js';
 import { openSqliteStore, type SqliteObjectStore } from './sqlite/store.js';
 import { sqliteAccessStore } from './sqlite/bindings.js';
 import { sqliteAuditStore } from './sqlite/audit.js';
+import { sqliteRotationStore } from './sqlite/rotation.js';
+import { postgresRotationStore } from './postgres/rotation.js';
+import type { RotationStore } from '../rotation/types.js';
 import { createPostgresPool, pingPostgres } from './postgres/pool.js';
 import { postgresAccessStore } from './postgres/bindings.js';
 import { postgresAuditStore } from './postgres/audit.js';
@@ -33,6 +37,8 @@ export interface StoreBackend {
   readonly objects: ObjectStore;
   readonly access: AccessStore;
   readonly audit: AuditStore;
+  /** Rotation policies, claims and history (K8), shared by every node of the database. */
+  readonly rotation: RotationStore;
   /** A real round trip to the database (PostgreSQL: a query), failing after `timeoutMs`. */
   health(timeoutMs?: number): Promise<StoreHealth>;
   close(): Promise<void>;
@@ -68,6 +74,7 @@ function sqliteBackend(objects: SqliteObjectStore, path: string): StoreBackend {
     objects,
     access: sqliteAccessStore(objects.db),
     audit: sqliteAuditStore(objects),
+    rotation: sqliteRotationStore(objects),
     async health() {
       // In-process: reachable while open. The commit counters tell whether it is moving.
       return { ok: true, detail: `sqlite ${path}: ${objects.stats().unitsCommitted} units committed` };
@@ -94,6 +101,45 @@ export function storePassword(store: PostgresStoreConfig, dir: string): string |
   }
 }
 
+export interface MigrateOutcome {
+  kind: StoreConfig['kind'];
+  location: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * Brings the deployment's schema to this build's version (`kmipd migrate`). Safe to run while
+ * nodes serve: each step is one transaction, and PostgreSQL migrations hold an advisory lock so
+ * that concurrent runs (or starting nodes) apply each step once.
+ */
+export async function migrateStore(store: StoreConfig, dir: string): Promise<MigrateOutcome> {
+  if (store.kind === 'sqlite') {
+    const path = resolvePath(dir, store.path);
+    if (!existsSync(path)) throw new StoreConfigError(`no database at ${path}: create a deployment with kmipd init`);
+    const probe = new Database(path, { readonly: true, fileMustExist: true });
+    let from: number;
+    try {
+      from = Number(probe.pragma('user_version', { simple: true }));
+    } finally {
+      probe.close();
+    }
+    const objects = await openSqliteStore({ path }); // migrates
+    try {
+      return { kind: 'sqlite', location: path, from, to: Number(objects.db.pragma('user_version', { simple: true })) };
+    } finally {
+      await objects.close();
+    }
+  }
+  return migratePostgresStore(store, dir);
+}
+
+async function migratePostgresStore(store: PostgresStoreConfig, dir: string): Promise<MigrateOutcome> {
+  const location = redactUrl(store.url);
+  void dir;
+  throw new StoreConfigError(`${location}: PostgreSQL migrations arrive with the PostgreSQL object store`);
+}
+
 async function openPostgresBackend(store: PostgresStoreConfig, dir: string, options: OpenBackendOptions): Promise<StoreBackend> {
   const location = redactUrl(store.url);
   const pool = createPostgresPool({
@@ -112,6 +158,7 @@ async function openPostgresBackend(store: PostgresStoreConfig, dir: string, opti
       objects,
       access: postgresAccessStore(pool),
       audit: postgresAuditStore(pool),
+      rotation: postgresRotationStore(pool),
       health: (timeoutMs = HEALTH_TIMEOUT_MS) => pingPostgres(pool, timeoutMs),
       async close() {
         await objects.close();

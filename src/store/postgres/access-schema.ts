@@ -1,5 +1,6 @@
 /**
- * PostgreSQL tables for access control and the audit trail (K7 rows, K10 cluster semantics): the
+ * PostgreSQL tables beyond the object store, appended to its migrations (./migrations.ts): access
+ * control and the audit trail (K7 rows, K10 cluster semantics), and key rotation (K8). Access: the
  * same rows as the SQLite schema, plus two single-row tables that make them safe to share between
  * nodes: `access_version` (bumped by every binding, certificate or revocation change; nodes poll
  * it) and `audit_head` (locked FOR UPDATE by every append, so the nodes' records form one chain).
@@ -56,6 +57,43 @@ CREATE TABLE audit_head (
   hash TEXT NOT NULL
 );
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '${GENESIS_HASH}');
+`,
+  },
+  {
+    name: 'key rotation policies, claims and history',
+    // K8: src/rotation/types.ts; rows written by ./rotation.ts. Same shape as the SQLite tables.
+    sql: `
+CREATE TABLE rotation_policies (
+  tenant TEXT COLLATE "C" NOT NULL,
+  uid TEXT COLLATE "C" NOT NULL DEFAULT '',
+  grp TEXT COLLATE "C" NOT NULL DEFAULT '',
+  interval_s BIGINT NOT NULL CHECK (interval_s > 0),
+  offset_s BIGINT,
+  automatic BOOLEAN NOT NULL,
+  grace_s BIGINT,
+  updated_at BIGINT NOT NULL,
+  CHECK (uid = '' OR grp = ''),
+  PRIMARY KEY (tenant, uid, grp)
+);
+CREATE INDEX rotation_policies_uid ON rotation_policies (uid) WHERE uid <> '';
+CREATE TABLE rotation_claims (
+  uid TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  tenant TEXT COLLATE "C" NOT NULL,
+  owner TEXT,
+  lease_until BIGINT NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE TABLE rotation_history (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  old_uid TEXT COLLATE "C" NOT NULL UNIQUE,
+  new_uid TEXT COLLATE "C" NOT NULL UNIQUE,
+  tenant TEXT COLLATE "C" NOT NULL,
+  generation INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
 `,
   },
 ];
