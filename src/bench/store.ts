@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
 import { Enum, Tag } from '../kmip/registry.js';
+import { singleCommitCeiling } from './sqlite-ceiling.js';
 import { openSqliteStore, type NewObject, type SqliteObjectStore } from '../store/index.js';
 
 interface Rate {
@@ -63,23 +63,9 @@ function newKey(uid: string, n: number): NewObject {
   };
 }
 
-/** One row per transaction, WAL + synchronous=FULL, straight through better-sqlite3. */
 function rawCeiling(file: string, seconds: number): Rate {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, payload BLOB NOT NULL)');
-  const insert = db.prepare('INSERT INTO t VALUES (?, ?)');
-  const payload = Buffer.alloc(200, 1);
-  const start = performance.now();
-  let n = 0;
-  while (performance.now() - start < seconds * 1000) {
-    insert.run(`${Date.now().toString(36)}-${n}`, payload); // autocommit: one durable commit each
-    n++;
-  }
-  const ms = performance.now() - start;
-  db.close();
-  return rate(n, ms);
+  const r = singleCommitCeiling(file, seconds);
+  return rate(r.ops, r.seconds * 1000);
 }
 
 async function creates(store: SqliteObjectStore, seconds: number, concurrency: number): Promise<{ rate: Rate; uids: string[] }> {

@@ -16,6 +16,7 @@ import { registerRoleCommands } from './role.js';
 import { registerCertCommands } from './cert.js';
 import { registerAuditCommands } from './audit.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerBenchCommand } from './bench.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerHsmCommands(program);
   registerBackupCommands(program);
   registerMigrateCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 
