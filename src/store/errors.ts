@@ -11,6 +11,7 @@ export type StoreErrorCode =
   | 'UnitFinished'
   | 'SchemaTooNew'
   | 'InvalidObject'
+  | 'Unsupported'
   | 'Io';
 
 export class StoreError extends Error {

@@ -19,3 +19,12 @@ export type {
 export { StoreConflict, StoreError, StoreSchemaTooNew, StoreScopeError, type StoreErrorCode } from './errors.js';
 export { isUid, newUid, uidTime } from './uid.js';
 export { openSqliteStore, type SqliteObjectStore, type SqliteStoreOptions } from './sqlite/store.js';
+export {
+  openPostgresStore,
+  redactUrl,
+  type PostgresObjectStore,
+  type PostgresPoolOptions,
+  type PostgresStoreOptions,
+  type PostgresStoreStats,
+} from './postgres/store.js';
+export { migratePostgres, postgresSchemaVersion, type PostgresMigration } from './postgres/migrations.js';

@@ -24,7 +24,7 @@
  * is an OR of (stored states, date conditions) terms the ops layer derives from the lifecycle.
  */
 import type { TtlvNode } from '../ttlv/types.js';
-import { indexKeys, partialKeys, valueBytes } from './index-keys.js';
+import { containsFields, indexKeys, partialKeys, valueBytes } from './index-keys.js';
 import type { DateRange, LocateQuery } from './types.js';
 
 /**
@@ -236,4 +236,19 @@ export function buildLocate(q: LocateQuery, tenant: string | null, dialect: Loca
     offset,
     limit,
   };
+}
+
+/**
+ * The partial structure filters decide among the candidates the SQL returned (in its order);
+ * paging comes only then (see LocateSql.partial). `valuesOf` gives an object's stored values of
+ * one attribute.
+ */
+export function pagePartial(
+  uids: readonly string[],
+  built: LocateSql,
+  valuesOf: (uid: string, name: string) => readonly TtlvNode[],
+): string[] {
+  if (built.partial.length === 0) return [...uids];
+  const matched = uids.filter((uid) => built.partial.every((p) => valuesOf(uid, p.name).some((v) => containsFields(v, p.value))));
+  return matched.slice(built.offset, built.limit < 0 ? undefined : built.offset + built.limit);
 }

@@ -13,8 +13,7 @@ import type { BackupProgress, LocateQuery, ObjectStore, Scope, StoreStats, Store
 import { newUid } from '../uid.js';
 import { openDatabase, type OpenOptions, type SqliteDatabase } from './db.js';
 import { GroupCommitter } from './group-commit.js';
-import { buildLocate, type LocateSql } from '../locate-sql.js';
-import { containsFields } from '../index-keys.js';
+import { buildLocate, pagePartial, type LocateSql } from '../locate-sql.js';
 import { ObjectRows } from './objects.js';
 import type { Statement } from 'better-sqlite3';
 
@@ -134,13 +133,8 @@ class SqliteStore implements SqliteObjectStore {
   runLocate(scope: Scope, query: LocateQuery): string[] {
     const built = buildLocate(query, scope.tenant);
     if (built === 'empty') return [];
-    const uids = this.runLocateSql(built);
-    if (built.partial.length === 0) return uids;
     // Partial structure filters: the SQL found the candidates; their values decide, then paging.
-    const matched = uids.filter((uid) =>
-      built.partial.every((p) => this.rows.attributeValues(uid, p.name).some((v) => containsFields(v, p.value))),
-    );
-    return matched.slice(built.offset, built.limit < 0 ? undefined : built.offset + built.limit);
+    return pagePartial(this.runLocateSql(built), built, (uid, name) => this.rows.attributeValues(uid, name));
   }
 
   private runLocateSql(built: LocateSql): string[] {

@@ -1,5 +1,5 @@
 // The test PostgreSQL server itself (test/support/postgres.ts): durable settings, loopback and
-// socket only, password authentication over TCP, one fresh database per caller.
+// socket only, password authentication over TCP, one fresh schema per caller.
 import { expect, it } from 'vitest';
 import pg from 'pg';
 import { adminQuery, createTestDatabase, describePostgres, testPostgresServer } from '../../support/postgres.js';
@@ -20,7 +20,7 @@ describePostgres('test PostgreSQL server', () => {
     });
   });
 
-  it('gives each caller its own empty database, and refuses a wrong password', async () => {
+  it('gives each caller its own empty schema, and refuses a wrong password', async () => {
     const [a, b] = [await createTestDatabase(), await createTestDatabase()];
     expect(a).not.toBe(b);
     const client = new pg.Client({ connectionString: a });
@@ -29,8 +29,9 @@ describePostgres('test PostgreSQL server', () => {
     await client.end();
     const other = new pg.Client({ connectionString: b });
     await other.connect();
-    const r = await other.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'only_in_a'");
-    expect(r.rows[0].n).toBe(0);
+    // Unqualified names resolve in the caller's own schema only.
+    expect((await other.query("SELECT to_regclass('only_in_a') AS t")).rows[0].t).toBeNull();
+    await other.query('CREATE TABLE only_in_a (y int)');
     await other.end();
 
     const wrong = new URL(a);

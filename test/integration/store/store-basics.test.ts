@@ -1,4 +1,4 @@
-// Object store round trips on a real SQLite file: insert/get/put/locate, tenant isolation,
+// Object store round trips on a real SQLite file and a real PostgreSQL database (the same assertions): insert/get/put/locate, tenant isolation,
 // rollback (KMIP Undo), read-your-writes inside a unit, optimistic concurrency, KEK rotation
 // support and UUIDv7 identifiers (KMIP 1.4 §3.1 Unique Identifier).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,11 +9,10 @@ import {
   StoreScopeError,
   isUid,
   newUid,
-  openSqliteStore,
   uidTime,
-  type SqliteObjectStore,
   type StoredObject,
 } from '../../../src/store/index.js';
+import { describeEachStore, openStoreFixture, type ContractStore, type StoreFixture } from '../../support/store-kinds.js';
 import {
   asiValue,
   dateValue,
@@ -22,21 +21,20 @@ import {
   material,
   nameValue,
   symmetricKey,
-  tempDir,
   textValue,
 } from '../../support/store-objects.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let store: SqliteObjectStore;
+describeEachStore('object store', (kind) => {
+let fx: StoreFixture;
+let store: ContractStore;
 
 beforeEach(async () => {
-  tmp = tempDir();
-  store = await openSqliteStore({ path: tmp.file('store.sqlite') });
+  fx = await openStoreFixture(kind);
+  store = fx.store;
 });
 
 afterEach(async () => {
-  await store.close();
-  tmp.remove();
+  await fx.cleanup();
 });
 
 async function create(tenant: string, name: string, opts: Parameters<typeof symmetricKey>[3] = {}): Promise<string> {
@@ -186,9 +184,8 @@ describe('rollback and read-your-writes', () => {
     expect(await other.locate(byName('old-name'))).toEqual([existing]);
     expect(await other.locate(byName('new-key'))).toEqual([]);
 
-    // The savepoint was rolled back: nothing leaked into the database.
-    const row = store.db.prepare('SELECT count(*) AS n FROM objects').get() as { n: number };
-    expect(row.n).toBe(1);
+    // The read view was rolled back: nothing leaked into the database.
+    expect(await fx.countObjects()).toBe(1);
 
     await unit.commit();
     expect(await other.locate(byName('new-key'))).toEqual([fresh]);
@@ -357,6 +354,8 @@ describe('KEK rotation support', () => {
     expect(rotated.version).toBe(2);
     expect(rotated.attributes).toHaveLength(3);
   });
+});
+
 });
 
 describe('unique identifiers', () => {
