@@ -33,7 +33,8 @@ export interface FindDueOptions {
 
 const CANDIDATE_STATES = [Enum.State.PreActive, Enum.State.Active];
 
-function hasReplacement(obj: StoredObject): boolean {
+/** Already re-keyed: it carries a Replacement Object link. */
+export function hasReplacement(obj: StoredObject): boolean {
   return obj.attributes.some(
     (a) =>
       a.name === 'Link' &&

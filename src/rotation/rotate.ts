@@ -24,7 +24,8 @@ import { currentState } from '../ops/object-attributes.js';
 import type { OperationContext } from '../ops/types.js';
 import type { ObjectStore, StoredAttribute, StoredObject } from '../store/types.js';
 import type { TtlvNode } from '../ttlv/types.js';
-import type { DueKey } from './due.js';
+import { hasReplacement, type DueKey } from './due.js';
+import { StoreConflict } from '../store/errors.js';
 import type { RotationClaim, RotationRecord, RotationStore } from './types.js';
 
 /** Rotations run in KMIP 2.1, the version that defines the Rotate attributes. */
@@ -80,6 +81,10 @@ export async function rotateKey(deps: RotateDeps, due: DueKey, claim: RotationCl
       unit,
       keys: deps.keys,
     };
+    // Another node may have rotated it between our due list and our claim: a lost race, not a
+    // failure (ReKey would refuse it, as a key has one replacement at most).
+    const current = await unit.get(due.uid);
+    if (current !== undefined && hasReplacement(current)) throw new StoreConflict(due.uid, 'exists');
     const res = await rekey.handle(ctx, {
       uniqueIdentifier: { tag: Tag.UniqueIdentifier, type: 'TextString', value: due.uid },
       offset: due.policy.offsetSeconds ?? undefined,

@@ -16,14 +16,10 @@ import { sqliteRotationStore } from './sqlite/rotation.js';
 import { postgresRotationStore } from './postgres/rotation.js';
 import type { RotationStore } from '../rotation/types.js';
 import { createPostgresPool, pingPostgres } from './postgres/pool.js';
+import { openPostgresStore } from './postgres/store.js';
+import { migratePostgres } from './postgres/migrations.js';
 import { postgresAccessStore } from './postgres/bindings.js';
 import { postgresAuditStore } from './postgres/audit.js';
-import type pg from 'pg';
-
-/** The PostgreSQL object store (src/store/postgres/, branch k10a) slots in here when merged. */
-async function openPostgresStore(_: { pool: pg.Pool }): Promise<ObjectStore> {
-  throw new StoreConfigError('this build has no PostgreSQL object store yet');
-}
 
 export interface StoreHealth {
   ok: boolean;
@@ -136,37 +132,44 @@ export async function migrateStore(store: StoreConfig, dir: string): Promise<Mig
 
 async function migratePostgresStore(store: PostgresStoreConfig, dir: string): Promise<MigrateOutcome> {
   const location = redactUrl(store.url);
-  void dir;
-  throw new StoreConfigError(`${location}: PostgreSQL migrations arrive with the PostgreSQL object store`);
+  const pool = createPostgresPool({ url: connectUrl(store, dir), max: 1, connectTimeoutMs: store.pool.connectTimeoutMs, applicationName: 'kmipd migrate' });
+  try {
+    // One step per transaction under an advisory lock: serving nodes and concurrent runs are safe.
+    const r = await migratePostgres(pool, location);
+    return { kind: 'postgres', location, from: r.from, to: r.to };
+  } finally {
+    await pool.end();
+  }
+}
+
+/** The URL to connect with: the configured one, with the password from the environment or a file. */
+function connectUrl(store: PostgresStoreConfig, dir: string, applicationName?: string): string {
+  const password = storePassword(store, dir);
+  const u = new URL(store.url);
+  if (password !== undefined) u.password = encodeURIComponent(password);
+  if (applicationName !== undefined && !u.searchParams.has('application_name')) u.searchParams.set('application_name', applicationName);
+  return u.toString();
+}
+
+function postgresOptions(store: PostgresStoreConfig, dir: string, options: OpenBackendOptions = {}) {
+  return {
+    url: connectUrl(store, dir, options.applicationName),
+    pool: { max: store.pool.max, connectionTimeoutMillis: store.pool.connectTimeoutMs },
+    ...(options.onIdleError !== undefined ? { onPoolError: options.onIdleError } : {}),
+  };
 }
 
 async function openPostgresBackend(store: PostgresStoreConfig, dir: string, options: OpenBackendOptions): Promise<StoreBackend> {
-  const location = redactUrl(store.url);
-  const pool = createPostgresPool({
-    url: store.url,
-    password: storePassword(store, dir),
-    max: store.pool.max,
-    connectTimeoutMs: store.pool.connectTimeoutMs,
-    applicationName: options.applicationName,
-    onIdleError: options.onIdleError,
-  });
-  try {
-    const objects = await openPostgresStore({ pool });
-    return {
-      kind: 'postgres',
-      location,
-      objects,
-      access: postgresAccessStore(pool),
-      audit: postgresAuditStore(pool),
-      rotation: postgresRotationStore(pool),
-      health: (timeoutMs = HEALTH_TIMEOUT_MS) => pingPostgres(pool, timeoutMs),
-      async close() {
-        await objects.close();
-        await pool.end();
-      },
-    };
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw new Error(`cannot open the PostgreSQL store at ${location}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
+  const objects = await openPostgresStore(postgresOptions(store, dir, options));
+  const { pool } = objects;
+  return {
+    kind: 'postgres',
+    location: objects.where,
+    objects,
+    access: postgresAccessStore(pool),
+    audit: postgresAuditStore(pool),
+    rotation: postgresRotationStore(pool),
+    health: (timeoutMs = HEALTH_TIMEOUT_MS) => pingPostgres(pool, timeoutMs),
+    close: () => objects.close(),
+  };
 }

@@ -11,7 +11,9 @@ import { connectKmip, type KmipConnection } from '../../src/client/connection.js
 import { encodeRequest, parseResponse, type BatchItemRequest } from '../../src/client/request.js';
 import { initDeployment } from '../../src/cli/init.js';
 import type { ResponseMessage } from '../../src/kmip/messages.js';
-import { createTestDatabase } from './postgres.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { adminQuery, createTestDatabase } from './postgres.js';
 import { v21 } from './lifecycle-requests.js';
 
 const kmipdBin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -21,16 +23,38 @@ export interface HaDeployment {
   dir: string;
   /** The database URL (with its password: tests only). */
   url: string;
+  /** The deployment's own PostgreSQL role (not a superuser): tests lock it out to make the database unreachable. */
+  role: string;
   remove(): void;
 }
 
-/** `kmipd init --store URL` on a fresh database. */
+/**
+ * `kmipd init --store URL` on a fresh schema of the run's server, as a role of its own that owns
+ * only that schema (like a production kmipd user), so a test can cut this deployment off the
+ * database (ALTER ROLE ... NOLOGIN) without touching other test files.
+ */
 export async function makeHaDeployment(): Promise<HaDeployment> {
-  const url = await createTestDatabase('kmipd_ha');
+  const adminUrl = new URL(await createTestDatabase('kmipd_ha'));
+  const schema = /search_path=(\w+)/.exec(adminUrl.searchParams.get('options') ?? '')?.[1];
+  if (schema === undefined) throw new Error('the test database URL names no schema');
+  const role = `${schema}_user`;
+  const password = randomBytes(12).toString('hex');
+  await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+  // The schema lives in the run's test database, which adminQuery (database postgres) does not see.
+  const owner = new pg.Client({ connectionString: adminUrl.toString() });
+  await owner.connect();
+  try {
+    await owner.query(`GRANT ALL ON SCHEMA ${schema} TO ${role}`);
+  } finally {
+    await owner.end();
+  }
+  const url = new URL(adminUrl.toString());
+  url.username = role;
+  url.password = password;
   const root = mkdtempSync(path.join(os.tmpdir(), 'kmipd-ha-'));
   const dir = path.join(root, 'deployment');
-  await initDeployment(dir, { store: url, adminListen: null, print: () => undefined });
-  return { root, dir, url, remove: () => rmSync(root, { recursive: true, force: true }) };
+  await initDeployment(dir, { store: url.toString(), adminListen: null, print: () => undefined });
+  return { root, dir, url: url.toString(), role, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 export interface Node {

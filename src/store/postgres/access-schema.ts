@@ -8,6 +8,7 @@
  */
 import { GENESIS_HASH } from '../access-types.js';
 
+/** Steps 2 and 3 of the PostgreSQL migrations (./migrations.ts numbers them). */
 export const accessSchemaSteps: readonly { name: string; sql: string }[] = [
   {
     name: 'access control and audit trail',

@@ -8,7 +8,9 @@
  */
 import type pg from 'pg';
 import type { AuditHead, AuditRow, AuditSealer, AuditStore } from '../access-types.js';
-import { inTransaction, num, type Queryable } from './tx-pending.js';
+import { inTransaction } from './transaction.js';
+import { num } from './int8.js';
+import type { Queryable } from './objects.js';
 
 interface Row {
   seq: string;
@@ -102,7 +104,7 @@ export function postgresAuditStore(pool: pg.Pool): AuditStore {
       inTransaction(
         pool,
         async (c) => ({ rows: (await c.query<Row>('SELECT * FROM audit_log ORDER BY seq')).rows.map(toRow), head: await readHead(c) }),
-        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+        { isolation: 'repeatable read', commit: false },
       ),
   };
 }

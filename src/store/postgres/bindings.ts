@@ -6,7 +6,9 @@
  */
 import type pg from 'pg';
 import type { AccessSnapshot, AccessStore, ClientCertificateRecord, MatchField, NewRoleBinding, Revocation, RoleBinding } from '../access-types.js';
-import { inTransaction, num, type Queryable } from './tx-pending.js';
+import { inTransaction } from './transaction.js';
+import { num } from './int8.js';
+import type { Queryable } from './objects.js';
 
 interface BindingRow {
   id: number;
@@ -152,7 +154,7 @@ export function postgresAccessStore(pool: pg.Pool, clock: () => number = Date.no
           const version = num((await c.query<{ version: string }>(SQL.version)).rows[0]!.version);
           return { counter: version, bindings: await listBindings(c), revocations: await listRevocations(c) };
         },
-        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+        { isolation: 'repeatable read', commit: false },
       );
     },
   };

@@ -8,19 +8,11 @@
  */
 import type pg from 'pg';
 import { StoreConflict } from '../errors.js';
-import type { UnitOfWork, UnitWrite } from '../types.js';
+import type { UnitOfWork } from '../types.js';
 import type { NewRotationPolicy, PolicyTarget, RotationClaim, RotationPolicy, RotationRecord, RotationRetry, RotationStore } from '../../rotation/types.js';
-import { inTransaction, num, type Queryable } from './tx-pending.js';
-
-/** A write another PostgreSQL store module adds to a unit (UnitOfWork.attach): SQL on the unit's transaction. */
-export interface PostgresUnitWrite extends UnitWrite {
-  readonly backend: 'postgres';
-  apply(client: Queryable): Promise<void>;
-}
-
-export function postgresUnitWrite(apply: (client: Queryable) => Promise<void>): PostgresUnitWrite {
-  return { backend: 'postgres', apply };
-}
+import { postgresUnitWrite } from './store.js';
+import { inTransaction } from './transaction.js';
+import { num } from './int8.js';
 
 interface PolicyRow {
   tenant: string;
@@ -123,8 +115,14 @@ export function postgresRotationStore(pool: pg.Pool): RotationStore {
 
     claim(key, owner, now, leaseMs) {
       return inTransaction(pool, async (c): Promise<RotationClaim | undefined> => {
-        await c.query('INSERT INTO rotation_claims (uid, tenant) VALUES ($1, $2) ON CONFLICT (uid) DO NOTHING', [key.uid, key.tenant]);
-        const row = (await c.query<ClaimRow>('SELECT * FROM rotation_claims WHERE uid = $1 FOR UPDATE', [key.uid])).rows[0]!;
+        // The row may be deleted (a rotation completed) between the INSERT that found it and the
+        // SELECT that locks it: then insert again; the second INSERT creates it.
+        let row: ClaimRow | undefined;
+        for (let attempt = 0; row === undefined; attempt++) {
+          if (attempt === 3) throw new StoreConflict(key.uid, 'missing');
+          await c.query('INSERT INTO rotation_claims (uid, tenant) VALUES ($1, $2) ON CONFLICT (uid) DO NOTHING', [key.uid, key.tenant]);
+          row = (await c.query<ClaimRow>('SELECT * FROM rotation_claims WHERE uid = $1 FOR UPDATE', [key.uid])).rows[0];
+        }
         const heldByOther = row.owner !== null && row.owner !== owner && num(row.lease_until) > now;
         if (heldByOther || num(row.next_attempt_at) > now) return undefined;
         const leaseUntil = now + leaseMs;

@@ -21,7 +21,7 @@
 import pg from 'pg';
 import { BufferedUnit, type Pending } from '../buffered-unit.js';
 import { StoreError } from '../errors.js';
-import type { LocateQuery, ObjectStore, Scope, StoreStats, StoredObject, UnitOfWork } from '../types.js';
+import type { LocateQuery, ObjectStore, Scope, StoreStats, StoredObject, UnitOfWork, UnitWrite } from '../types.js';
 import { newUid } from '../uid.js';
 import { explainLocate, runLocate } from './locate.js';
 import { migratePostgres, type PostgresMigration } from './migrations.js';
@@ -70,6 +70,16 @@ export interface PostgresObjectStore extends ObjectStore {
   transaction<T>(work: (client: pg.PoolClient) => Promise<T>, opts?: Omit<TransactionOptions, 'onRetry'>): Promise<T>;
   /** The SQL and parameters a Locate compiles to, for EXPLAIN. */
   explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty';
+}
+
+/** A write another PostgreSQL store module adds to a unit (UnitOfWork.attach, K8 rotation): SQL in the unit's transaction. */
+export interface PostgresUnitWrite extends UnitWrite {
+  readonly backend: 'postgres';
+  apply(client: Queryable): Promise<void>;
+}
+
+export function postgresUnitWrite(apply: (client: Queryable) => Promise<void>): PostgresUnitWrite {
+  return { backend: 'postgres', apply };
 }
 
 /** The URL with its password replaced, fit for messages. */
@@ -190,11 +200,13 @@ class PostgresStore implements PostgresObjectStore {
   }
 
   /** Writes one unit's buffer in one transaction; counts it. */
-  async commitUnit(tenant: string | null, writes: Pending[]): Promise<void> {
+  async commitUnit(tenant: string | null, writes: Pending[], attached: readonly UnitWrite[] = []): Promise<void> {
     const ordered = inLockOrder(writes);
     try {
       await this.transaction(async (c) => {
         for (const p of ordered) await applyPending(c, tenant, p, true);
+        // Same transaction as the object writes: a throwing attached write undoes them too.
+        for (const w of attached) await (w as PostgresUnitWrite).apply(c);
       });
     } catch (err) {
       this.counters.unitsFailed++;
@@ -247,6 +259,8 @@ async function applyPending(db: Queryable, tenant: string | null, p: Pending, ch
 }
 
 class PostgresUnit extends BufferedUnit {
+  protected readonly backend = 'postgres';
+
   constructor(
     private readonly store: PostgresStore,
     scope: Scope,
@@ -271,7 +285,7 @@ class PostgresUnit extends BufferedUnit {
     return this.store.query((db) => byKekVersion(db, kekVersion, this.scope.tenant, limit));
   }
 
-  protected write(writes: Pending[]): Promise<void> {
-    return this.store.commitUnit(this.scope.tenant, writes);
+  protected write(writes: Pending[], attached: UnitWrite[]): Promise<void> {
+    return this.store.commitUnit(this.scope.tenant, writes, attached);
   }
 }

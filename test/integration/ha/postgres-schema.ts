@@ -1,7 +1,7 @@
-// Test helper: brings a fresh test database to the kmipd schema.
+// Test helper: brings a fresh test database to the kmipd schema, with the store's own migrations.
 import type pg from 'pg';
-import { accessSchemaSteps } from '../../../src/store/postgres/access-schema.js';
+import { migratePostgres } from '../../../src/store/postgres/migrations.js';
 
-export async function prepareAccessSchema(pool: pg.Pool, _url: string): Promise<void> {
-  for (const step of accessSchemaSteps) await pool.query(step.sql);
+export async function prepareAccessSchema(pool: pg.Pool, url: string): Promise<void> {
+  await migratePostgres(pool, new URL(url).pathname);
 }

@@ -66,7 +66,7 @@ describeHsm('high availability', () => {
       for (let pass = 0; pass < 5; pass++) {
         const reports = await Promise.all(schedulers.map((s) => s.tick()));
         rotatedBy = rotatedBy.map((n, i) => n + reports[i]!.rotated.length);
-        for (const r of reports) expect(r.failed).toEqual([]);
+        for (const r of reports) expect(r.failed, JSON.stringify(r.failed)).toEqual([]);
       }
       for (const s of schedulers) await s.stop();
 
