@@ -221,6 +221,28 @@ describeHsm('high availability', () => {
       expect(missing).toEqual([]);
     });
 
+    it('a KEK rotation made with the CLI is picked up by both nodes: every key stays readable on both', async () => {
+      const ca = await connect(a);
+      const cb = await connect(b);
+      const before = uidOf((await call(ca, [createAes()])).batchItems[0]!.responsePayload ?? []);
+      const beforeMaterial = material(await call(cb, [ops.get(before)]));
+      // --grace-ms 1: no waiting for the nodes' 10 s cache of the current version; the test waits.
+      const r = kmipdCli(['hsm', 'rotate-kek', '--dir', d.dir, '--grace-ms', '1']);
+      expect(r.status, r.out).toBe(0);
+      expect(r.out).toMatch(/under KEK v2/);
+      expect(material(await call(ca, [ops.get(before)])).equals(beforeMaterial)).toBe(true);
+      // A key created on B right away may still be wrapped under v1 (B's cache); after 10 s under v2.
+      // Either way A, which never saw the rotation happen, reads it.
+      for (const wait of [0, 11_000]) {
+        await new Promise((res) => setTimeout(res, wait));
+        const uid = uidOf((await call(cb, [createAes()])).batchItems[0]!.responsePayload ?? []);
+        expect(material(await call(ca, [ops.get(uid)])).equals(material(await call(cb, [ops.get(uid)])))).toBe(true);
+      }
+      const status = kmipdCli(['hsm', 'status', '--dir', d.dir]);
+      expect(status.status, status.out).toBe(0);
+      expect(status.out).toMatch(/v2/);
+    }, 60_000);
+
     it('the audit trail of both nodes is one chain that kmipd audit verify accepts', async () => {
       const r = kmipdCli(['audit', 'verify', '--dir', d.dir]);
       expect(r.status, r.out).toBe(0);
