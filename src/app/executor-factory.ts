@@ -11,11 +11,11 @@ import { openPkcs11Protector } from '../hsm/pkcs11-protector.js';
 import type { HsmConfig } from '../hsm/config.js';
 import { enumValueName } from '../kmip/registry.js';
 import { createHandlerTable } from '../ops/index.js';
-import { openStoreBackend } from '../store/backend.js';
+import { openStoreBackend, type StoreBackend } from '../store/backend.js';
 import type { ExecutorContext, ExecutorFactory } from '../cli/serve.js';
 import type { KmipdConfig } from '../config/config.js';
 import { DEFAULT_DURATION_BUCKETS } from '../observability/metrics.js';
-import { createAccessControl } from '../authz/access-control.js';
+import { createAccessControl, type CertificateAccessControl } from '../authz/access-control.js';
 import { createAuditTrail } from '../audit/trail.js';
 import type { ConnectionGate } from '../server/listener.js';
 
@@ -46,13 +46,22 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     await keys.close();
     throw err;
   }
-  let backend;
+  let backend: StoreBackend;
+  let access: CertificateAccessControl;
   try {
     backend = await openStoreBackend(config.store, dir, {
       applicationName: `kmipd ${config.listen}`,
       onIdleError: (err) => log.warn({ err: err.message, component: 'store' }, 'idle store connection failed'),
     });
   } catch (err) {
+    await keys.close();
+    throw err;
+  }
+  try {
+    // K7: certificates → (tenant, role) from the bindings in the store (every node's: K10).
+    access = await createAccessControl({ store: backend.access, log: log.child({ component: 'authz' }) });
+  } catch (err) {
+    await backend.close();
     await keys.close();
     throw err;
   }
@@ -70,9 +79,7 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     buckets: DEFAULT_DURATION_BUCKETS,
   });
 
-  // K7: certificates → (tenant, role) from the bindings in the store; one audit record per item,
-  // durable (group commit) before the response leaves.
-  const access = await createAccessControl({ store: backend.access, log: log.child({ component: 'authz' }) });
+  // One audit record per item, durable before the response leaves.
   const audit = createAuditTrail({ store: backend.audit, log: log.child({ component: 'audit' }), explain: (p) => access.explain(p) });
   const gate: ConnectionGate = {
     admits: (p) => access.admits(p),
