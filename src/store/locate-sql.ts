@@ -36,10 +36,17 @@ export interface LocateDialect {
   readonly join: string;
   readonly noLimit: number | null;
   readonly placeholders: 'question' | 'numbered';
+  /**
+   * Appended inside each probe when the objects are walked newest first under a limit.
+   * PostgreSQL turns EXISTS into a semi-join and, for a filter most objects match (an
+   * algorithm), hashes every match before sorting; `OFFSET 0` keeps the probe a per-row
+   * subplan, so the walk stops at the limit as on SQLite, whose probes are per row anyway.
+   */
+  readonly limitedWalkFence: string;
 }
 
-export const sqliteDialect: LocateDialect = { join: 'CROSS JOIN', noLimit: -1, placeholders: 'question' };
-export const postgresDialect: LocateDialect = { join: 'JOIN', noLimit: null, placeholders: 'numbered' };
+export const sqliteDialect: LocateDialect = { join: 'CROSS JOIN', noLimit: -1, placeholders: 'question', limitedWalkFence: '' };
+export const postgresDialect: LocateDialect = { join: 'JOIN', noLimit: null, placeholders: 'numbered', limitedWalkFence: ' OFFSET 0' };
 
 export interface LocateSql {
   sql: string;
@@ -154,46 +161,48 @@ export function buildLocate(q: LocateQuery, tenant: string | null, dialect: Loca
     distinct = 'DISTINCT ';
   }
 
+  const walkLimited = from === 'objects o' && q.maxItems !== undefined && postFilter.length === 0;
+  const fence = walkLimited ? dialect.limitedWalkFence : '';
   const probeParams: unknown[] = [];
   for (const a of attrs) {
     if (a.text !== null) {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text = ? AND a.value = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text = ? AND a.value = ?${fence})`);
       probeParams.push(a.name, a.text, a.bytes);
     } else if (a.num !== null) {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num = ? AND a.value = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num = ? AND a.value = ?${fence})`);
       probeParams.push(a.name, a.num, a.bytes);
     } else {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.value = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.value = ?${fence})`);
       probeParams.push(a.name, a.bytes);
     }
   }
   for (const r of ranges) {
-    where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num BETWEEN ? AND ?)');
+    where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_num BETWEEN ? AND ?${fence})`);
     probeParams.push(r.name, r.from, r.to);
   }
   for (const p of partial) {
     if (p.driver) continue;
     if (p.keys === null) {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?${fence})`);
       probeParams.push(p.name);
     } else if ('text' in p.keys) {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text = ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text = ?${fence})`);
       probeParams.push(p.name, p.keys.text);
     } else {
-      where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text >= ? AND a.key_text < ?)');
+      where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND a.key_text >= ? AND a.key_text < ?${fence})`);
       probeParams.push(p.name, p.keys.prefix, prefixEnd(p.keys.prefix));
     }
   }
   for (const m of q.masks ?? []) {
-    where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND (a.key_num & ?) = ?)');
+    where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND (a.key_num & ?) = ?${fence})`);
     probeParams.push(m.name, m.bits, m.bits);
   }
   for (const name of q.present ?? []) {
-    where.push('EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?)');
+    where.push(`EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?${fence})`);
     probeParams.push(name);
   }
   for (const name of q.absent ?? []) {
-    where.push('NOT EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?)');
+    where.push(`NOT EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ?${fence})`);
     probeParams.push(name);
   }
   if (q.state !== undefined) {
@@ -207,7 +216,7 @@ export function buildLocate(q: LocateQuery, tenant: string | null, dialect: Loca
         const cond = conditions[i];
         if (h === undefined || cond === undefined) return;
         // `+a.key_num`: look the object's own rows up by primary key, whatever the key_num statistics say.
-        parts.push(`${h ? '' : 'NOT '}EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND +a.key_num <= ?)`);
+        parts.push(`${h ? '' : 'NOT '}EXISTS (SELECT 1 FROM attributes a WHERE a.uid = o.uid AND a.name = ? AND +a.key_num <= ?${fence})`);
         probeParams.push(cond.name, cond.atOrBefore);
       });
       terms.push(parts.join(' AND '));

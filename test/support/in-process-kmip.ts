@@ -8,10 +8,11 @@ import { createHandlerTable } from '../../src/ops/index.js';
 import { singleTenantAccess } from '../../src/ops/types.js';
 import type { OperationHandler } from '../../src/ops/types.js';
 import type { KmipConnection } from '../../src/conformance/runner.js';
+import type { ObjectStore } from '../../src/store/index.js';
 import type { OpsHarness } from './ops-harness.js';
 
 /** A connect() for ConformanceRunner over `h`'s store and token, acting as `tenant`. */
-export function inProcessConnect(h: OpsHarness, extraHandlers: readonly OperationHandler[] = [], tenant = 'vectors'): () => Promise<KmipConnection> {
+export function inProcessConnect(h: OpsHarness<ObjectStore>, extraHandlers: readonly OperationHandler[] = [], tenant = 'vectors'): () => Promise<KmipConnection> {
   const executor = createExecutor({
     handlers: createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: 'test' }, extraHandlers),
     limits: { maxMessageBytes: 1 << 20, maxDepth: 32, maxBatchCount: 64 },

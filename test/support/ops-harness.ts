@@ -1,6 +1,10 @@
 // In-process harness for operation tests: the real executor and handler table over a real
 // SQLite file and a real SoftHSM2 token (one per harness), without TLS. Requests are built and
 // responses parsed with the project's client helpers.
+//
+// `store: 'postgres'` (or KMIPD_TEST_STORE=postgres for every harness of a run) puts the same
+// executor on a fresh PostgreSQL schema of the run's test server instead (test/support/postgres.ts),
+// so operation and conformance suites can run against the PostgreSQL store unchanged.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,17 +14,26 @@ import { createExecutor } from '../../src/dispatch/executor.js';
 import type { ConnectionInfo } from '../../src/dispatch/types.js';
 import { createHandlerTable } from '../../src/ops/index.js';
 import type { OperationHandler } from '../../src/ops/types.js';
-import { openSqliteStore, type SqliteObjectStore, type StoredObject } from '../../src/store/index.js';
+import {
+  openPostgresStore,
+  openSqliteStore,
+  type ObjectStore,
+  type PostgresObjectStore,
+  type SqliteObjectStore,
+  type StoredObject,
+} from '../../src/store/index.js';
 import { openPkcs11Protector, type Pkcs11Protector } from '../../src/hsm/pkcs11-protector.js';
 import { encodeRequest, parseResponse, type BatchItemRequest, type HeaderOptions } from '../../src/client/request.js';
 import type { ResponseMessage } from '../../src/kmip/messages.js';
 import type { KmipVersion } from '../../src/kmip/version.js';
+import { createTestDatabase } from './postgres.js';
 import { makeTestToken, type TestToken } from './softhsm.js';
 
-export interface OpsHarness {
-  store: SqliteObjectStore;
+export interface OpsHarness<S extends ObjectStore = SqliteObjectStore> {
+  store: S;
   keys: Pkcs11Protector;
   token: TestToken;
+  /** The SQLite file, or the PostgreSQL URL of a harness opened with store: 'postgres'. */
   dbPath: string;
   /** Sends one request message as `tenant` and returns the parsed response. */
   send(version: KmipVersion, items: BatchItemRequest[], header?: HeaderOptions, tenant?: string): Promise<ResponseMessage>;
@@ -32,15 +45,20 @@ export interface OpsHarness {
 export interface OpsHarnessOptions {
   extraHandlers?: readonly OperationHandler[];
   clock?: () => Date;
+  /** Default: KMIPD_TEST_STORE, else 'sqlite'. */
+  store?: 'sqlite' | 'postgres';
 }
 
-export async function openOpsHarness(options: OpsHarnessOptions = {}): Promise<OpsHarness> {
+export function openOpsHarness(options?: OpsHarnessOptions & { store?: 'sqlite' }): Promise<OpsHarness>;
+export function openOpsHarness(options: OpsHarnessOptions & { store: 'postgres' }): Promise<OpsHarness<PostgresObjectStore>>;
+export async function openOpsHarness(options: OpsHarnessOptions = {}): Promise<OpsHarness<ObjectStore>> {
   const token = await makeTestToken();
   const keys = await openPkcs11Protector(token.config);
   await keys.createKek(1);
   const dir = await mkdtemp(join(tmpdir(), 'kmipd-ops-'));
-  const dbPath = join(dir, 'kmipd.db');
-  const store = await openSqliteStore({ path: dbPath });
+  const kind = options.store ?? (process.env['KMIPD_TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite');
+  const dbPath = kind === 'postgres' ? await createTestDatabase() : join(dir, 'kmipd.db');
+  const store = kind === 'postgres' ? await openPostgresStore({ url: dbPath }) : await openSqliteStore({ path: dbPath });
   const handlers = createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: 'test' }, options.extraHandlers ?? []);
   const tenants = new WeakMap<object, string>();
   const executor = createExecutor({

@@ -2,14 +2,14 @@
  * Child process for the store crash test: inserts objects from several concurrent units in a
  * loop and prints each unique identifier only after its commit() resolved (i.e. is durable).
  * The parent SIGKILLs it at a random moment and checks that every printed identifier survived.
- * Run: node --import ./test/support/ts-register.mjs test/support/store-crash-writer.ts <db-path>
+ * Run: node --import ./test/support/ts-register.mjs test/support/store-crash-writer.ts <db-path | postgres-url>
  */
-import { openSqliteStore } from '../../src/store/index.js';
+import { openPostgresStore, openSqliteStore } from '../../src/store/index.js';
 import { symmetricKey } from './store-objects.js';
 
-const dbPath = process.argv[2];
-if (!dbPath) throw new Error('usage: store-crash-writer.ts <db-path>');
-const store = await openSqliteStore({ path: dbPath });
+const target = process.argv[2];
+if (!target) throw new Error('usage: store-crash-writer.ts <db-path | postgres-url>');
+const store = /^postgres(ql)?:/.test(target) ? await openPostgresStore({ url: target }) : await openSqliteStore({ path: target });
 process.stdout.write('ready\n');
 
 async function writer(id: number): Promise<never> {

@@ -1,14 +1,11 @@
 // "A key the server acknowledged is never lost": a child process inserts in a loop and prints each
 // identifier once its commit resolved; it is SIGKILLed mid-stream. Reopening the file must find
 // every printed identifier, complete, and SQLite's integrity check must pass.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openSqliteStore } from '../../../src/store/index.js';
+import { notFoundWhole, runUntilKilled } from '../../support/store-crash-run.js';
 import { tempDir } from '../../support/store-objects.js';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 let tmp: ReturnType<typeof tempDir>;
 
 beforeEach(() => {
@@ -18,42 +15,6 @@ beforeEach(() => {
 afterEach(() => {
   tmp.remove();
 });
-
-function runUntilKilled(dbPath: string, killAfterLines: number): Promise<{ lines: string[]; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        pathToFileURL(path.join(repoRoot, 'test/support/ts-register.mjs')).href,
-        path.join(repoRoot, 'test/support/store-crash-writer.ts'),
-        dbPath,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    let killed = false;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`writer produced too little output in time; stderr: ${err}`));
-    }, 60_000);
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!killed && out.split('\n').length > killAfterLines) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('close', (_code, signal) => {
-      clearTimeout(timer);
-      // Only complete lines: the last one may have been cut by the kill.
-      const lines = out.split('\n').slice(0, -1).filter((l) => l !== 'ready');
-      resolve({ lines, signal });
-    });
-  });
-}
 
 it('every identifier printed after commit survives SIGKILL; integrity_check is ok', async () => {
   const dbPath = tmp.file('crash.sqlite');
@@ -66,13 +27,7 @@ it('every identifier printed after commit survives SIGKILL; integrity_check is o
     total += lines.length;
 
     const store = await openSqliteStore({ path: dbPath });
-    const unit = store.begin({ tenant: 'crash' });
-    const missing: string[] = [];
-    for (const uid of lines) {
-      const obj = await unit.get(uid);
-      if (obj === undefined || obj.attributes.length !== 3 || obj.material === null) missing.push(uid);
-    }
-    expect(missing).toEqual([]);
+    expect(await notFoundWhole(store, lines)).toEqual([]);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(store.db.pragma('foreign_key_check')).toEqual([]);
     const count = (store.db.prepare('SELECT count(*) AS n FROM objects').get() as { n: number }).n;

@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Enum } from '../../../src/kmip/registry.js';
 import { openSqliteStore, type LocateQuery, type Scope, type SqliteObjectStore } from '../../../src/store/index.js';
-import { asiValue, dateValue, enumValue, intValue, linkValue, nameValue, symmetricKey, tempDir, textValue } from '../../support/store-objects.js';
+import { locateShapes as shapes, scaleObject } from '../../support/locate-shapes.js';
+import { nameValue, tempDir } from '../../support/store-objects.js';
 
 const N = 100_000;
-const TENANTS = ['t0', 't1', 't2', 't3'];
 let tmp: ReturnType<typeof tempDir>;
 let store: SqliteObjectStore;
 
@@ -18,16 +18,7 @@ beforeAll(async () => {
   for (let u = 0; u < N / perUnit; u++) {
     const unit = store.begin({ tenant: null });
     for (let i = u * perUnit; i < (u + 1) * perUnit; i++) {
-      const tenant = TENANTS[i % TENANTS.length] as string;
-      unit.insert(
-        symmetricKey(store.newUid(), tenant, `key-${i}`, {
-          createdAt: 1_700_000_000_000 + i,
-          extra: [
-            { name: 'ObjectGroup', index: 0, value: textValue(`group-${i % 1000}`) },
-            { name: 'ActivationDate', index: 0, value: dateValue(BigInt(1_700_000_000 + i)) },
-          ],
-        }),
-      );
+      unit.insert(scaleObject(store.newUid(), i));
     }
     await unit.commit();
   }
@@ -78,32 +69,6 @@ describe(`Locate among ${N} objects`, () => {
   it("another tenant's name is not found at scale", async () => {
     expect(await store.begin({ tenant: 't1' }).locate({ attributes: [{ name: 'Name', value: nameValue('key-50002') }] })).toEqual([]);
   });
-
-  const shapes: [string, Scope, LocateQuery][] = [
-    ['Object Group', { tenant: 't1' }, { attributes: [{ name: 'ObjectGroup', value: textValue('group-7') }] }],
-    ['Application Specific Information', { tenant: 't1' }, { attributes: [{ name: 'ApplicationSpecificInformation', value: asiValue('ssl', 'host') }] }],
-    ['Link', { tenant: 't1' }, { attributes: [{ name: 'Link', value: linkValue(Enum.LinkType.PublicKeyLink, 'abc') }] }],
-    ['custom text attribute', { tenant: 't1' }, { attributes: [{ name: 'x-app', value: textValue('billing') }] }],
-    ['custom numeric attribute, operator', { tenant: null }, { attributes: [{ name: 'y-gen', value: intValue(3) }] }],
-    ['Cryptographic Algorithm and Length', { tenant: 't1' }, {
-      attributes: [
-        { name: 'CryptographicAlgorithm', value: enumValue(Enum.CryptographicAlgorithm.AES) },
-        { name: 'CryptographicLength', value: intValue(256) },
-      ],
-      maxItems: 10,
-    }],
-    ['Cryptographic Algorithm, operator', { tenant: null }, { attributes: [{ name: 'CryptographicAlgorithm', value: enumValue(Enum.CryptographicAlgorithm.AES) }], maxItems: 10 }],
-    ['Object Type and State', { tenant: 't3' }, { objectType: Enum.ObjectType.SymmetricKey, states: [Enum.State.Active, Enum.State.PreActive], maxItems: 5 }],
-    ['date range', { tenant: 't0' }, { dateRanges: [{ name: 'ActivationDate', from: 1_700_000_100n, to: 1_700_000_200n }] }],
-    ['date range, operator', { tenant: null }, { dateRanges: [{ name: 'ActivationDate', from: 1_700_000_100n, to: 1_700_000_200n }] }],
-    ['Name plus group plus date', { tenant: 't0' }, {
-      attributes: [
-        { name: 'Name', value: nameValue('key-400') },
-        { name: 'ObjectGroup', value: textValue('group-400') },
-      ],
-      dateRanges: [{ name: 'ActivationDate', from: 1_700_000_000n }],
-    }],
-  ];
 
   it.each(shapes)('%s: the plan uses indexes only', async (_label, scope, q) => {
     const steps = plan(scope, q);
