@@ -18,6 +18,7 @@ import { DEFAULT_DURATION_BUCKETS } from '../observability/metrics.js';
 import { createAccessControl, type CertificateAccessControl } from '../authz/access-control.js';
 import { createAuditTrail } from '../audit/trail.js';
 import type { ConnectionGate } from '../server/listener.js';
+import { startRotation } from './rotation.js';
 
 export function packageVersion(): string {
   const pkg = fileURLToPath(new URL('../../package.json', import.meta.url));
@@ -113,6 +114,9 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     },
   });
 
+  // K8: the rotation scheduler, on the same store, HSM and audit trail as the requests.
+  const rotation = startRotation({ config: config.rotation, objects: store, rotation: backend.rotation, keys, log, metrics, audit: (evs) => audit.record(evs) });
+
   health.register('hsm', async () => {
     const h = await keys.health();
     return { ok: h.ok, detail: h.detail };
@@ -124,6 +128,7 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     execute: (message, conn) => executor.execute(message, conn),
     gate,
     async close() {
+      await rotation.stop();
       access.close();
       await backend.close();
       await keys.close();

@@ -17,6 +17,8 @@ import { registerCertCommands } from './cert.js';
 import { registerAuditCommands } from './audit.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerBenchCommand } from './bench.js';
+import { registerPolicyCommands } from './policy.js';
+import { registerKeysCommands } from './keys.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerMigrateCommand(program);
   registerBenchCommand(program);
+  registerPolicyCommands(program);
+  registerKeysCommands(program);
   return program;
 }
 

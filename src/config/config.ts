@@ -117,6 +117,18 @@ export interface LogConfig {
   level: LogLevelName;
 }
 
+/** The key rotation scheduler (K8, src/rotation/scheduler.ts). Policies live in the store (kmipd policy). */
+export interface RotationConfig {
+  /** Run the scheduler in this server process. Several processes on one store may all run it: claims keep each rotation single. */
+  enabled: boolean;
+  /** Milliseconds between passes over the due keys. */
+  pollMs: number;
+  /** How long a claim protects a rotation in progress; a crashed process's keys are retried after it. */
+  leaseMs: number;
+  /** Rotations per pass at most. */
+  batchSize: number;
+}
+
 export interface KmipdConfig {
   /** `host:port` of the KMIP listener. 5696 is the IANA port for KMIP over TLS. */
   listen: string;
@@ -131,6 +143,7 @@ export interface KmipdConfig {
    * it SHALL NOT be available in a production server, so it is off unless a test deployment asks.
    */
   interopOperation: boolean;
+  rotation: RotationConfig;
 }
 
 const MiB = 1024 * 1024;
@@ -198,6 +211,9 @@ export function defaultConfig(): KmipdConfig {
     admin: { listen: '127.0.0.1:9696' },
     log: { level: 'info' },
     interopOperation: false,
+    // A pass costs a few indexed queries; 30 s keeps rotations within a minute of their due time.
+    // A lease of 5 minutes outlasts any single HSM key generation by far.
+    rotation: { enabled: true, pollMs: 30_000, leaseMs: 300_000, batchSize: 16 },
   };
 }
 
@@ -351,6 +367,7 @@ const schema: Schema<KmipdConfig> = {
   admin: { listen: nullable(hostPort) },
   log: { level: oneOf(LOG_LEVEL_NAMES) },
   interopOperation: bool,
+  rotation: { enabled: bool, pollMs: int(100, DAY_MS), leaseMs: int(1000, DAY_MS), batchSize: int(1, 10_000) },
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

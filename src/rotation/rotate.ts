@@ -6,7 +6,8 @@
  *
  *  - Rotate Latest (2.1 §4.52, "implicitly set when object is rotated by the server"): True on the
  *    replacement, False on the replaced key;
- *  - the policy's grace: the replaced key stays Active until now + grace, when its Deactivation
+ *  - the policy's grace: the replaced key stays Active until now + Offset + grace (the grace counts
+ *    from the replacement's activation), when its Deactivation
  *    Date (an earlier one is kept) moves it to Deactivated through the lifecycle's date-driven
  *    transition 6 (1.4 §3.22); pinned clients keep using it until then;
  *  - RotationStore.completeInUnit: claim released, history recorded, key policy moved.
@@ -22,10 +23,10 @@ import type { Principal } from '../dispatch/types.js';
 import { rekey } from '../ops/rekey.js';
 import { currentState } from '../ops/object-attributes.js';
 import type { OperationContext } from '../ops/types.js';
+import { StoreConflict } from '../store/errors.js';
 import type { ObjectStore, StoredAttribute, StoredObject } from '../store/types.js';
 import type { TtlvNode } from '../ttlv/types.js';
-import { hasReplacement, type DueKey } from './due.js';
-import { StoreConflict } from '../store/errors.js';
+import type { DueKey } from './due.js';
 import type { RotationClaim, RotationRecord, RotationStore } from './types.js';
 
 /** Rotations run in KMIP 2.1, the version that defines the Rotate attributes. */
@@ -70,6 +71,10 @@ export async function rotateKey(deps: RotateDeps, due: DueKey, claim: RotationCl
   const now = new Date(nowMs);
   const unit = deps.objects.begin({ tenant: due.tenant });
   try {
+    // The due list may predate another rotator's commit: re-read under the claim, and do not ask
+    // the HSM for a key that would only lose at commit (the history's unique old key refuses it).
+    const current = await unit.get(due.uid);
+    if (current === undefined || dateOf(current.attributes, 'RotateDate') !== undefined) throw new StoreConflict(due.uid, 'version');
     const ctx: OperationContext = {
       version: ROTATION_VERSION,
       lenientUnknown: false,
@@ -81,10 +86,6 @@ export async function rotateKey(deps: RotateDeps, due: DueKey, claim: RotationCl
       unit,
       keys: deps.keys,
     };
-    // Another node may have rotated it between our due list and our claim: a lost race, not a
-    // failure (ReKey would refuse it, as a key has one replacement at most).
-    const current = await unit.get(due.uid);
-    if (current !== undefined && hasReplacement(current)) throw new StoreConflict(due.uid, 'exists');
     const res = await rekey.handle(ctx, {
       uniqueIdentifier: { tag: Tag.UniqueIdentifier, type: 'TextString', value: due.uid },
       offset: due.policy.offsetSeconds ?? undefined,
@@ -101,7 +102,9 @@ export async function rotateKey(deps: RotateDeps, due: DueKey, claim: RotationCl
 
     setSingle(old.attributes, 'RotateLatest', value('Boolean', false));
     if (due.policy.graceSeconds !== null) {
-      const end = BigInt(Math.floor(nowMs / 1000) + due.policy.graceSeconds);
+      // The grace counts from when the replacement becomes Active (now + Offset): never a gap
+      // without an Active key under the Name.
+      const end = BigInt(Math.floor(nowMs / 1000) + (due.policy.offsetSeconds ?? 0) + due.policy.graceSeconds);
       const current = dateOf(old.attributes, 'DeactivationDate');
       if (current === undefined || current > end) setSingle(old.attributes, 'DeactivationDate', value('DateTime', end));
       old.state = currentState(old, now);

@@ -18,6 +18,8 @@ export type StoreUnderTest = 'sqlite' | 'postgres';
 
 export interface KmipdUnderTestOptions {
   store?: StoreUnderTest;
+  /** Fields merged over the deployment's kmipd.json. */
+  config?: Record<string, unknown>;
 }
 
 /** The store of this run's servers under test: KMIPD_TEST_STORE (sqlite | postgres), default sqlite. */
@@ -36,6 +38,8 @@ export interface KmipdUnderTest {
   key: Buffer;
   /** Paths of the same files, for clients that read files (PyKMIP). */
   paths: { ca: string; cert: string; key: string };
+  /** The deployment directory (kmipd.json, certs/, data/), for CLI commands against it. */
+  dir: string;
   running: RunningDeployment;
   stop(): Promise<void>;
 }
@@ -54,7 +58,7 @@ export async function startKmipdUnderTest(
     // The OASIS vectors bracket each test case with the Interop operation, which production
     // deployments do not offer (KMIP 2.1 §6.1.26): this test deployment turns it on.
     const configPath = path.join(dir, 'kmipd.json');
-    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), interopOperation: true }, null, 2));
+    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), interopOperation: true, ...options.config }, null, 2));
     const running = await serveDeployment(dir, {
       listen: '127.0.0.1:0',
       adminListen: null,
@@ -69,6 +73,7 @@ export async function startKmipdUnderTest(
       cert: readFileSync(paths.cert),
       key: readFileSync(paths.key),
       paths,
+      dir,
       running,
       stop: async () => {
         await running.shutdown();

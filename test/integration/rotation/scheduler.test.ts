@@ -270,6 +270,54 @@ describeHsm('key rotation policies (fake clock)', () => {
     expect(await locateByName('plain')).toEqual([plain]);
     expect(child(okPayload(await h.send(v14, [ops.get(plain)])), Tag.UniqueIdentifier)).toMatchObject({ value: plain });
   });
+
+  it('archived, date-deactivated and already replaced keys are never due', async () => {
+    const archived = await createNamedKey('archived');
+    const retired = await createNamedKey('retired', v14, [attr.deactivationDate(BigInt(T0 / 1000 + 3600))]);
+    const replaced = await createNamedKey('replaced');
+    const live = await createNamedKey('live');
+    okPayload(await h.send(v14, [ops.archive(archived)]));
+    const rekeyed = uidOf(okPayload(await h.send(v14, [ops.rekey(v14, replaced)])));
+    await rotation.setPolicy({ target: { kind: 'tenant', tenant: 'default' }, intervalSeconds: 86400, offsetSeconds: null, automatic: true, graceSeconds: null }, nowMs);
+    nowMs = T0 + 86_400_000;
+    // The client's ReKey made `rekeyed` at T0: it is due with the others, its predecessor is not.
+    expect((await findDueKeys(h.store, rotation, nowMs)).map((d) => d.uid).sort()).toEqual([live, rekeyed].sort());
+    okPayload(await h.send(v14, [ops.recover(archived)]));
+    expect((await findDueKeys(h.store, rotation, nowMs)).map((d) => d.uid).sort()).toEqual([archived, live, rekeyed].sort());
+    expect(retired).toBeDefined();
+  });
+});
+
+describeHsm('key rotation with an offset (fake clock)', () => {
+  beforeEach(async () => {
+    nowMs = T0;
+    h = await openOpsHarness({ clock: () => new Date(nowMs) });
+    rotation = sqliteRotationStore(h.store);
+  });
+  afterEach(async () => {
+    for (const s of schedulers.splice(0)) await s.stop();
+    await h.close();
+  });
+
+  it('the replacement activates after the offset; the grace counts from then, so a key is always Active', async () => {
+    const sched = scheduler();
+    const uid = await createNamedKey('offset');
+    await rotation.setPolicy({ target: { kind: 'key', tenant: 'default', uid }, intervalSeconds: 3600, offsetSeconds: 86400, automatic: true, graceSeconds: 3600 }, nowMs);
+    nowMs = T0 + 3600_000;
+    const r = await sched.tick();
+    const next = r.rotated[0]!.newUid;
+    const at = BigInt(nowMs / 1000);
+    const newDates = okPayload(await h.send(v21, [ops.getAttributes(v21, next, ['ActivationDate', 'State'])]));
+    expect(attributeValues(newDates, 'ActivationDate')[0]).toMatchObject({ value: at + 86400n });
+    expect(attributeValues(newDates, 'State')[0]).toMatchObject({ value: S.PreActive });
+    const oldDates = okPayload(await h.send(v21, [ops.getAttributes(v21, uid, ['DeactivationDate'])]));
+    expect(attributeValues(oldDates, 'DeactivationDate')[0]).toMatchObject({ value: at + 86400n + 3600n });
+    nowMs += 86_400_000 + 1000;
+    expect(await stateOf(next)).toBe(S.Active);
+    expect(await stateOf(uid)).toBe(S.Active);
+    nowMs += 3600_000;
+    expect(await stateOf(uid)).toBe(S.Deactivated);
+  });
 });
 
 describe('rotation scheduler timers', () => {
