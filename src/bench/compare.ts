@@ -35,6 +35,7 @@ const nodeArgs = (file: string, args: string[]): string[] => [...process.execArg
 
 interface Target {
   name: 'kmipd' | 'PyKMIP';
+  pid?: number;
   host: string;
   port: number;
   ca: string;
@@ -115,6 +116,7 @@ async function startKmipd(root: string): Promise<{ target: Target; child: ChildP
   });
   const target: Target = {
     name: 'kmipd',
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     host: '127.0.0.1',
     port,
     ca: path.join(dir, 'certs', 'ca.crt'),
@@ -144,6 +146,7 @@ async function startBare(kmipdDir: string): Promise<{ port: number; child: Child
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
 const lat = (r: BenchReport): string => `${r.latencyMs.p50.toFixed(2)} / ${r.latencyMs.p99.toFixed(2)}`;
 const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(1)}×` : 'n/a');
+const cpu = (r: BenchReport | undefined): string => (r?.serverCpu ? String(r.serverCpu.perRequestUs) : 'n/a');
 const failures = (r: BenchReport | undefined): string => (r && r.failed > 0 ? ` (${r.failed} failed: ${Object.keys(r.errors).join(', ')})` : '');
 
 export function formatCompare(r: CompareReport): string {
@@ -151,13 +154,13 @@ export function formatCompare(r: CompareReport): string {
   out.push(
     `Machine: ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node}; load average ${r.machine.loadAverageStart.join(' ')} at start, ${r.machine.loadAverageEnd.join(' ')} at end; PyKMIP: ${r.pykmip}; ${r.seconds.toFixed(0)} s`,
     '',
-    '| scenario | conns | kmipd /s | kmipd p50 / p99 ms | PyKMIP /s | PyKMIP p50 / p99 ms | kmipd / PyKMIP | load avg |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | conns | kmipd /s | kmipd p50 / p99 ms | PyKMIP /s | PyKMIP p50 / p99 ms | kmipd / PyKMIP | server CPU µs/request kmipd / PyKMIP | load avg |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const row of r.rows) {
     const p = row.pykmip;
     out.push(
-      `| ${row.op} | ${row.connections} | ${fmt(row.kmipd.throughput)}${failures(row.kmipd)} | ${lat(row.kmipd)} | ${p ? fmt(p.throughput) + failures(p) : 'n/a'} | ${p ? lat(p) : 'n/a'} | ${p ? ratio(row.kmipd.throughput, p.throughput) : 'n/a'} | ${row.kmipd.loadAverage[0]} |`,
+      `| ${row.op} | ${row.connections} | ${fmt(row.kmipd.throughput)}${failures(row.kmipd)} | ${lat(row.kmipd)} | ${p ? fmt(p.throughput) + failures(p) : 'n/a'} | ${p ? lat(p) : 'n/a'} | ${p ? ratio(row.kmipd.throughput, p.throughput) : 'n/a'} | ${cpu(row.kmipd)} / ${cpu(p)} | ${row.kmipd.loadAverage[0]} |`,
     );
   }
   const find = (op: BenchOp, n: number): Row | undefined => r.rows.find((x) => x.op === op && x.connections === n);
@@ -165,17 +168,19 @@ export function formatCompare(r: CompareReport): string {
   const get = find('get', top);
   const create = find('create', top);
   const connect = find('connect', top);
+  const connectTop = connect;
   out.push(
     '',
-    '| reference point (same run) | rate |',
-    '| --- | ---: |',
-    `| bare node TLS, new connection + 1 request, resumed session, ${top} conns | ${fmt(r.bareTls.resumed.throughput)} /s |`,
-    `| bare node TLS, new connection + 1 request, full handshake, ${top} conns | ${fmt(r.bareTls.full.throughput)} /s |`,
-    `| kmipd, new connection + 1 request, full handshake, ${top} conns | ${fmt(r.kmipdFullHandshake.throughput)} /s |`,
-    `| SQLite WAL synchronous=FULL, one row per commit | ${fmt(r.sqliteSingleCommitPerSecond)} /s |`,
+    '| reference point (same run) | rate | server CPU µs/connection |',
+    '| --- | ---: | ---: |',
+    `| bare node TLS, new connection + 1 request, resumed session, ${top} conns | ${fmt(r.bareTls.resumed.throughput)} /s | ${cpu(r.bareTls.resumed)} |`,
+    `| kmipd, new connection + 1 request, resumed session, ${top} conns | ${connectTop ? fmt(connectTop.kmipd.throughput) : 'n/a'} /s | ${cpu(connectTop?.kmipd)} |`,
+    `| bare node TLS, new connection + 1 request, full handshake, ${top} conns | ${fmt(r.bareTls.full.throughput)} /s | ${cpu(r.bareTls.full)} |`,
+    `| kmipd, new connection + 1 request, full handshake, ${top} conns | ${fmt(r.kmipdFullHandshake.throughput)} /s | ${cpu(r.kmipdFullHandshake)} |`,
+    `| SQLite WAL synchronous=FULL, one row per commit | ${fmt(r.sqliteSingleCommitPerSecond)} /s | |`,
   );
   if (r.idle?.serverRss) {
-    out.push(`| kmipd RSS holding ${r.idle.ok} idle mTLS connections | ${(r.idle.serverRss.heldBytes / 1048576).toFixed(1)} MB (${(r.idle.serverRss.beforeBytes / 1048576).toFixed(1)} MB before) |`);
+    out.push(`| kmipd RSS holding ${r.idle.ok} idle mTLS connections | ${(r.idle.serverRss.heldBytes / 1048576).toFixed(1)} MB (${(r.idle.serverRss.beforeBytes / 1048576).toFixed(1)} MB before) | |`);
   }
   const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'met' : 'NOT met');
   out.push('', 'Goals:');
@@ -195,8 +200,10 @@ export function formatCompare(r: CompareReport): string {
   if (connect) {
     const resumed = connect.kmipd.throughput / r.bareTls.resumed.throughput;
     const full = r.kmipdFullHandshake.throughput / r.bareTls.full.throughput;
+    const cpuShare = (k: BenchReport, b: BenchReport): string =>
+      k.serverCpu && b.serverCpu && k.serverCpu.perRequestUs > 0 ? `${((b.serverCpu.perRequestUs / k.serverCpu.perRequestUs) * 100).toFixed(0)} %` : 'n/a';
     out.push(
-      `- new connections ≥ 80% of bare node TLS: resumed ${(resumed * 100).toFixed(0)} %, full handshake ${(full * 100).toFixed(0)} %: ${verdict(resumed >= 0.8 && full >= 0.8)}`,
+      `- new connections ≥ 80% of bare node TLS: resumed ${(resumed * 100).toFixed(0)} %, full handshake ${(full * 100).toFixed(0)} % (by server CPU per connection: ${cpuShare(connect.kmipd, r.bareTls.resumed)} and ${cpuShare(r.kmipdFullHandshake, r.bareTls.full)}): ${verdict(resumed >= 0.8 && full >= 0.8)}`,
     );
   }
   if (r.idle?.serverRss) {
@@ -223,13 +230,13 @@ export async function runCompare(options: { quick: boolean; durationMs: number; 
     let pykmipTarget: Target | undefined;
     if (availability.available) {
       pykmip = await startPykmipServer({ serverPath: options.pykmipServer, logLevel: 'WARNING' });
-      pykmipTarget = { name: 'PyKMIP', host: pykmip.host, port: pykmip.port, ca: pykmip.pki.caCert, cert: pykmip.pki.clientCert, key: pykmip.pki.clientKey };
+      pykmipTarget = { name: 'PyKMIP', ...(pykmip.pid !== undefined ? { pid: pykmip.pid } : {}), host: pykmip.host, port: pykmip.port, ca: pykmip.pki.caCert, cert: pykmip.pki.clientCert, key: pykmip.pki.clientKey };
     }
     const bare = await startBare(kmipd.dir);
     children.push(bare.child);
 
     const warmupMs = options.quick ? 0 : 500;
-    const bench = (t: Pick<Target, 'host' | 'port' | 'ca' | 'cert' | 'key'>, op: BenchOp, connections: number, extra: Partial<BenchOptions> = {}): Promise<BenchReport> =>
+    const bench = (t: Pick<Target, 'host' | 'port' | 'ca' | 'cert' | 'key' | 'pid'>, op: BenchOp, connections: number, extra: Partial<BenchOptions> = {}): Promise<BenchReport> =>
       runBench({
         host: t.host,
         port: t.port,
@@ -243,6 +250,7 @@ export async function runCompare(options: { quick: boolean; durationMs: number; 
         resume: true,
         maxTlsVersion: 'TLSv1.2',
         timeoutMs: 30_000,
+        ...(t.pid !== undefined ? { serverPid: t.pid } : {}),
         ...extra,
       });
 
@@ -258,7 +266,7 @@ export async function runCompare(options: { quick: boolean; durationMs: number; 
       }
     }
     const top = levels[levels.length - 1]!;
-    const bareTarget = { host: '127.0.0.1', port: bare.port, ca: kmipd.target.ca, cert: kmipd.target.cert, key: kmipd.target.key };
+    const bareTarget = { host: '127.0.0.1', port: bare.port, ca: kmipd.target.ca, cert: kmipd.target.cert, key: kmipd.target.key, ...(bare.child.pid !== undefined ? { pid: bare.child.pid } : {}) };
     const bareResumed = await bench(bareTarget, 'connect', top);
     const bareFull = await bench(bareTarget, 'connect', top, { resume: false });
     const kmipdFull = await bench(kmipd.target, 'connect', top, { resume: false });
@@ -267,8 +275,12 @@ export async function runCompare(options: { quick: boolean; durationMs: number; 
     options.log(`SQLite single-commit ceiling ${fmt(ceiling.perSecond)}/s`);
     let idle: BenchReport | undefined;
     if (!options.quick && kmipd.child.pid !== undefined) {
-      idle = await bench(kmipd.target, 'idle', 1000, { durationMs: 1000, serverPid: kmipd.child.pid });
-      options.log(`idle ×1000: kmipd RSS ${((idle.serverRss?.heldBytes ?? 0) / 1048576).toFixed(1)} MB`);
+      try {
+        idle = await bench(kmipd.target, 'idle', 1000, { durationMs: 1000, serverPid: kmipd.child.pid });
+        options.log(`idle ×1000: kmipd RSS ${((idle.serverRss?.heldBytes ?? 0) / 1048576).toFixed(1)} MB`);
+      } catch (err) {
+        options.log(`idle ×1000 not measured: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
     return {
       machine: {

@@ -37,6 +37,8 @@ export interface PykmipServer {
   /** Temp dir holding config, PKI, database and log; removed by stop(). */
   dir: string;
   logPath: string;
+  /** The server process (its session threads run inside it). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -151,7 +153,7 @@ export async function startPykmipServer(options: StartPykmipOptions = {}): Promi
     exited = `exited with ${signal ?? code}`;
   });
 
-  const server: PykmipServer = { host, port, pki, dir, logPath, stop: () => stopServer(child, dir) };
+  const server: PykmipServer = { host, port, pki, dir, logPath, pid: child.pid, stop: () => stopServer(child, dir) };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (exited !== undefined) break;

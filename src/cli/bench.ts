@@ -94,7 +94,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--no-resume', 'connect: a full handshake every time (no TLS session resumption)')
     .option('--tls-max <1.2|1.3>', 'highest TLS version offered')
     .option('--timeout <ms>', 'per-request and handshake timeout', '30000')
-    .option('--server-pid <pid>', 'idle: read the server RSS from /proc/PID/status')
+    .option('--server-pid <pid>', 'server process on this machine: report its CPU time per request, and (idle) its RSS from /proc')
     .option('--metrics <url>', 'idle: read the server RSS from kmipd /metrics')
     .option('--json <out>', 'write the report as JSON')
     .action(async (o: BenchCliOptions) => {

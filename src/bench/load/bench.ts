@@ -62,6 +62,12 @@ export interface BenchReport {
   /** connect: share of measured connections that resumed a TLS session. */
   resumedShare?: number;
   serverRss?: { beforeBytes: number; heldBytes: number; perConnectionBytes: number; source: string };
+  /**
+   * With serverPid: the server process's CPU time from the start of the warm-up to the end of the
+   * run, per request sent in that time (warm-up included). Unlike throughput, this hardly moves
+   * when other processes compete for the machine's cores.
+   */
+  serverCpu?: { seconds: number; perRequestUs: number };
   loadAverage: number[];
   at: string;
 }
@@ -108,6 +114,13 @@ async function makeFixture(options: BenchOptions, prefix: string): Promise<Fixtu
     }),
   );
   return fixture;
+}
+
+/** User + system CPU seconds of a process (/proc/PID/stat, fields 14 and 15, in clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function serverRss(options: BenchOptions): Promise<{ bytes: number; source: string } | undefined> {
@@ -213,7 +226,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   let rssBefore: { bytes: number; source: string } | undefined;
   let rssHeld: { bytes: number; source: string } | undefined;
   if (options.op === 'idle') rssBefore = await serverRss(options);
+  let cpuAtStart: number | undefined;
   const allReady = async (): Promise<void> => {
+    if (options.serverPid !== undefined) cpuAtStart = processCpuSeconds(options.serverPid);
     // idle: give the server a moment to settle its per-connection buffers, then read its RSS.
     if (options.op === 'idle') {
       await new Promise((r) => setTimeout(r, 500));
@@ -229,6 +244,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     results = await runForked(plans, allReady, progress);
   }
 
+  const cpuAtEnd = options.serverPid !== undefined ? processCpuSeconds(options.serverPid) : undefined;
   const histogram = new LatencyHistogram();
   const errors: Record<string, number> = {};
   const totals = { requests: 0, succeeded: 0, created: 0, warmup: 0, fixture: fixture.uids.length };
@@ -274,6 +290,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     at: new Date().toISOString(),
   };
+  if (cpuAtStart !== undefined && cpuAtEnd !== undefined && options.op !== 'idle') {
+    const cpu = cpuAtEnd - cpuAtStart;
+    report.serverCpu = { seconds: cpu, perRequestUs: totals.requests > 0 ? Math.round((cpu * 1e6) / totals.requests) : 0 };
+  }
   if (options.op === 'connect') report.resumedShare = histogram.count > 0 ? resumed / histogram.count : 0;
   if (options.op === 'idle' && rssBefore && rssHeld) {
     report.serverRss = {
@@ -297,6 +317,7 @@ export function formatReport(r: BenchReport): string {
   }
   for (const [reason, n] of Object.entries(r.errors).sort((a, b) => b[1] - a[1])) lines.push(`  error       ${reason}: ${n}`);
   if (r.resumedShare !== undefined) lines.push(`  resumed     ${(r.resumedShare * 100).toFixed(0)} % of TLS sessions`);
+  if (r.serverCpu) lines.push(`  server CPU  ${r.serverCpu.seconds.toFixed(2)} s, ${r.serverCpu.perRequestUs} µs per request`);
   if (r.serverRss) {
     const mb = (b: number): string => (b / 1048576).toFixed(1);
     lines.push(

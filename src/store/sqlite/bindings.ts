@@ -75,6 +75,8 @@ export function sqliteAccessStore(db: SqliteDatabase, clock: () => number = Date
     findCert: db.prepare('SELECT * FROM client_certificates WHERE name = ? OR fingerprint = ?'),
     revoke: db.prepare('INSERT OR IGNORE INTO revoked_certificates (fingerprint, name, revoked_at, reason) VALUES (?, ?, ?, ?)'),
     revocations: db.prepare('SELECT * FROM revoked_certificates ORDER BY revoked_at, fingerprint'),
+    // Prepared once: db.pragma() compiles the statement on every call, and this runs per message.
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
   };
 
   /** Positions stay 1..n so `--position` means what `role list` shows. */
@@ -98,7 +100,7 @@ export function sqliteAccessStore(db: SqliteDatabase, clock: () => number = Date
     const row = s.insert.get(position, b.field, b.value, b.tenant, b.role, b.note ?? null, clock()) as BindingRow;
     return toBinding(row);
   };
-  const dataVersion = (): number => Number(db.pragma('data_version', { simple: true }));
+  const dataVersion = (): number => Number(s.dataVersion.get());
 
   // better-sqlite3 is synchronous: each method runs to completion before its Promise is returned.
   return {

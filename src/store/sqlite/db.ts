@@ -43,6 +43,11 @@ export function openDatabase(path: string, opts: OpenOptions = {}): SqliteDataba
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('trusted_schema = OFF');
+    // Locate's DISTINCT / ORDER BY build temporary B-trees, even for an empty result; with a
+    // memory temp store each costs less (Locate by Name, no match, 6,665 objects, alternating
+    // runs: 340–465 µs per query before, 166–181 µs after). Create's Name uniqueness check is such
+    // a Locate (~8 % of a Create in the profile). Locate results are bounded by maxItems and size.
+    db.pragma('temp_store = MEMORY');
     migrate(db, list, found);
     return db;
   } catch (err) {

@@ -123,7 +123,7 @@ describe('kmipd bench against a real kmipd', () => {
     expect(countRows('objects') - objects0).toBe(30);
     expect(res.stdout).toMatch(/throughput\s+[\d.]+ \/s\s+\(30 ok, 0 failed\)/);
     expect(res.stdout).not.toMatch(/\r/); // no progress bar when stdout is not a terminal
-  });
+  }, 120_000); // three processes compile the TypeScript sources on start: ~25 s on a busy machine
 
   it('connect opens a new TLS connection per request and resumes sessions', async () => {
     const before = connectionsTotal();
@@ -142,7 +142,7 @@ describe('kmipd bench against a real kmipd', () => {
 });
 
 describe('bench:compare', () => {
-  it('fails under CI=true when PyKMIP is missing', async () => {
+  it('fails under CI=true when PyKMIP is missing', { timeout: 60_000 }, async () => {
     const res = await run(['src/bench/compare.ts', '--quick', '--pykmip-server', '/nonexistent/pykmip-server'], { CI: 'true' });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/PyKMIP is required under CI=true: \/nonexistent\/pykmip-server not found/);
