@@ -21,8 +21,8 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Enum, Tag } from '../kmip/registry.js';
-import { openPostgresStore, openSqliteStore, redactUrl, type NewObject, type ObjectStore } from '../store/index.js';
 import { singleCommitCeiling } from './sqlite-ceiling.js';
+import { openPostgresStore, openSqliteStore, redactUrl, type NewObject, type ObjectStore } from '../store/index.js';
 
 interface Rate {
   ops: number;

@@ -15,10 +15,10 @@ import { registerTtlvCommands } from './ttlv.js';
 import { registerRoleCommands } from './role.js';
 import { registerCertCommands } from './cert.js';
 import { registerAuditCommands } from './audit.js';
-import { registerMigrateCommand } from './migrate.js';
-import { registerBenchCommand } from './bench.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerKeysCommands } from './keys.js';
+import { registerBenchCommand } from './bench.js';
+import { registerMigrateCommand } from './migrate.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
@@ -35,10 +35,10 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerHsmCommands(program);
   registerBackupCommands(program);
-  registerMigrateCommand(program);
-  registerBenchCommand(program);
   registerPolicyCommands(program);
   registerKeysCommands(program);
+  registerBenchCommand(program);
+  registerMigrateCommand(program);
   return program;
 }
 

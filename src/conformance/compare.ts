@@ -44,7 +44,7 @@ export interface TimeWindow {
   readonly toSeconds: bigint;
 }
 
-export const NO_ITEM_CONTEXT: ItemContext = { operation: undefined, randomMaterial: false, serverChoseIv: false, requestPayload: undefined };
+export const NO_ITEM_CONTEXT: ItemContext = { operation: undefined, randomMaterial: false, serverChoseIv: false, requestData: 'none', requestPayload: undefined };
 
 /**
  * Compares a response message. `itemContexts[k]` describes the k-th actual batch item. Bindings

@@ -19,6 +19,11 @@ export interface ItemContext {
   readonly randomMaterial: boolean;
   /** Encrypt without an IV in the request, and the response carries the IV the server chose. */
   readonly serverChoseIv: boolean;
+  /**
+   * The request's Data: absent, a literal of the file, or a value replayed from an earlier
+   * response of this run (a capture or a server-value placeholder).
+   */
+  readonly requestData: 'none' | 'literal' | 'replayed';
   /** The request payload, after substitution. */
   readonly requestPayload: StructureNode | undefined;
 }
@@ -167,6 +172,10 @@ export function isFreeValue(node: TtlvNode, parentTag: number, ctx: ItemContext)
     // attributes are still compared and whose Key Material is covered above.
     if (tag === Tag.KeyValue && node.type === 'ByteString') return true;
     if (parentTag === Tag.ResponsePayload && ctx.operation !== undefined && RANDOM_OUTPUTS[ctx.operation]?.includes(tag)) return true;
+    // A literal ciphertext was made under the recording vendor's random key (CS-BC-M-2-14/21):
+    // decrypted under this server's random key it yields other bytes. A ciphertext replayed from
+    // this run's own Encrypt must decrypt to the recorded plaintext, so that one is compared.
+    if (ctx.operation === 'Decrypt' && ctx.requestData === 'literal' && parentTag === Tag.ResponsePayload && tag === Tag.Data) return true;
   }
   if (ctx.serverChoseIv && parentTag === Tag.ResponsePayload && SERVER_IV_OUTPUTS.includes(tag)) return true;
   // RNG Retrieve returns random bytes (1.4 §4.35).

@@ -21,7 +21,7 @@ import { Enum, Tag, tagLabel } from '../kmip/registry.js';
 import { xmlToTtlv, type XmlValueSite } from '../kmip/encodings/xml.js';
 import { buildRequest, parseResponse } from '../client/request.js';
 import { compareResponse, type Difference } from './compare.js';
-import { Bindings, leafText, literalKey, nowText, parsePlaceholder, type LeafNode } from './placeholders.js';
+import { Bindings, leafText, literalKey, nowText, parsePlaceholder, sameLeaf, type LeafNode } from './placeholders.js';
 import { DERIVING_OPERATIONS, GENERATING_OPERATIONS, IDENTIFIER_TAGS, operationName, type ItemContext } from './rules.js';
 import { convertExpected, loadVectorFile, type VectorFile } from './vector-file.js';
 
@@ -196,8 +196,9 @@ export class ConformanceRunner {
 
     for (const step of vf.steps) {
       let request: TtlvNode;
+      const replayed: LeafNode[] = [];
       try {
-        request = xmlToTtlv(step.request, { mapValue: (text, site) => this.#substitute(text, site, bindings) });
+        request = xmlToTtlv(step.request, { mapValue: (text, site) => this.#substitute(text, site, bindings, replayed) });
       } catch (err) {
         return fail(step.index, err instanceof RequestBuildError ? err.message : `cannot build the request: ${messageOf(err)}`);
       }
@@ -214,7 +215,7 @@ export class ConformanceRunner {
         return fail(step.index, `the response is not valid TTLV: ${messageOf(err)}`, true);
       }
 
-      const contexts = this.#itemContexts(request, actual, owned, destroyed);
+      const contexts = this.#itemContexts(request, actual, owned, destroyed, replayed);
       rememberLatest(actual, bindings);
       const nowSeconds = BigInt(Math.floor(this.#now() / 1000));
       const window = { fromSeconds: BigInt(Math.floor(this.#runStartMs / 1000)) - this.#skew, toSeconds: nowSeconds + this.#skew };
@@ -236,13 +237,18 @@ export class ConformanceRunner {
     return { result: { verdict: 'pass', requests: vf.steps.length }, broken: false };
   }
 
-  /** The XML value hook for requests: placeholders and captured literals. */
-  #substitute(text: string, site: XmlValueSite, bindings: Bindings): string {
+  /**
+   * The XML value hook for requests: placeholders and captured literals. Values that came from an
+   * earlier response (captures, server-value placeholders) are added to `replayed`.
+   */
+  #substitute(text: string, site: XmlValueSite, bindings: Bindings, replayed: LeafNode[]): string {
     const p = parsePlaceholder(text);
     if (p === undefined) {
       const key = literalKey(site.type, text);
       const captured = key === undefined ? undefined : bindings.captures.get(key);
-      return captured !== undefined && captured.type === site.type ? leafText(captured) : text;
+      if (captured === undefined || captured.type !== site.type) return text;
+      replayed.push(captured);
+      return leafText(captured);
     }
     if (p.kind === 'now') {
       const value = nowText(site.type, p.offsetSeconds, this.#now());
@@ -263,6 +269,7 @@ export class ConformanceRunner {
       }
     }
     if (bound.type !== site.type) throw new RequestBuildError(`${site.path}: ${p.text} holds a ${bound.type}, used as a ${site.type}`);
+    if (p.kind === 'server-value') replayed.push(bound);
     return leafText(bound);
   }
 
@@ -271,7 +278,7 @@ export class ConformanceRunner {
    * created, destroyed, holding random material). Items are processed in order, so an item that
    * uses the ID placeholder sees what the previous item of the batch produced.
    */
-  #itemContexts(request: TtlvNode, actual: TtlvNode, owned: Set<string>, destroyed: Set<string>): ItemContext[] {
+  #itemContexts(request: TtlvNode, actual: TtlvNode, owned: Set<string>, destroyed: Set<string>, replayed: readonly LeafNode[]): ItemContext[] {
     const requestItems = childrenOf(request, Tag.BatchItem);
     const responseItems = childrenOf(actual, Tag.BatchItem);
     const contexts: ItemContext[] = [];
@@ -294,6 +301,7 @@ export class ConformanceRunner {
         randomMaterial: [...requestIds, ...resultIds].some((id) => this.#random.has(id)),
         serverChoseIv:
           operation === 'Encrypt' && child(requestPayload, Tag.IVCounterNonce) === undefined && child(responsePayload, Tag.IVCounterNonce) !== undefined,
+        requestData: requestDataOrigin(child(requestPayload, Tag.Data), replayed),
         requestPayload,
       });
 
@@ -406,4 +414,10 @@ function rememberLatest(actual: TtlvNode, bindings: Bindings): void {
     const payload = structureChild(item, Tag.ResponsePayload);
     if (payload) visit(payload);
   }
+}
+
+/** Whether a request's Data is a literal of the file or a value replayed from an earlier response. */
+function requestDataOrigin(data: TtlvNode | undefined, replayed: readonly LeafNode[]): ItemContext['requestData'] {
+  if (data === undefined || data.type === 'Structure') return 'none';
+  return replayed.some((r) => sameLeaf(r, data)) ? 'replayed' : 'literal';
 }

@@ -15,6 +15,7 @@ import type { SchemaContext } from '../kmip/schema.js';
 import { negotiate, supportedVersions, versionString, type KmipVersion } from '../kmip/version.js';
 import type { AccessControl, Decision, HandlerTable, Identity, OperationContext, OperationServices } from '../ops/types.js';
 import type { UnitOfWork } from '../store/types.js';
+import { CryptoStreams } from '../ops/crypto-streams.js';
 import { toFailure, type Failure } from './to-failure.js';
 import type { ConnectionInfo, ExecutorResult, MessageExecutor } from './types.js';
 
@@ -81,6 +82,8 @@ interface ItemOutcome {
 export function createExecutor(options: ExecutorOptions): MessageExecutor {
   const { handlers, limits, log } = options;
   const clock = options.clock ?? (() => new Date());
+  // One table of streamed cipher contexts for the server's life, shared by its connections.
+  const streams = options.services?.streams ?? new CryptoStreams({}, () => clock().getTime());
 
   function responseTimeStamp(): bigint {
     return BigInt(Math.floor(clock().getTime() / 1000));
@@ -219,6 +222,7 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
           if (services === undefined) throw new Error('no key protector is configured');
           return services.keys;
         },
+        streams,
       };
 
       // A critical extension we do not understand rejects the entire message (KMIP 1.4 §6.16, §11.1).
@@ -421,10 +425,13 @@ function recordCredentials(authentication: TtlvNode[], log: Logger): void {
   log.info({ credentialTypes: types, username }, 'request header credentials recorded (the certificate remains the identity)');
 }
 
+/** Tags that name an object directly in a payload (Create Key Pair and Re-key Key Pair name two). */
+const UID_TAGS: ReadonlySet<number> = new Set([Tag.UniqueIdentifier, Tag.PrivateKeyUniqueIdentifier, Tag.PublicKeyUniqueIdentifier]);
+
 /** Unique Identifiers directly inside a payload (the objects an item names or returns). */
 function uidsIn(payload: TtlvNode[] | undefined): string[] {
   const out: string[] = [];
-  for (const n of payload ?? []) if (n.tag === Tag.UniqueIdentifier && n.type === 'TextString') out.push(n.value);
+  for (const n of payload ?? []) if (UID_TAGS.has(n.tag) && n.type === 'TextString') out.push(n.value);
   return out;
 }
 

@@ -9,6 +9,13 @@
 // unwrapping returns the padded value (measured: 1 byte in, 8 bytes out). Format 1 means
 // "RFC 5649 under the KEK + HMAC-SHA256 under the binding key"; a new scheme gets a new number.
 //
+// Format 2 is the same scheme for a private key generated inside the HSM: C_WrapKey wraps it as
+// a PKCS#8 PrivateKeyInfo (PKCS#11 v2.40 §5.14), which SoftHSM zero-pads to a multiple of 8
+// before RFC 5649 (measured: a 1217-byte RSA-2048 PKCS#8 unwraps as 1224 bytes). Its exact length
+// is not known when it is wrapped, since the plaintext never reaches kmipd, so the u32 holds the
+// padded length and the DER SEQUENCE delimits itself: reveal cuts the value at the end of the
+// DER and requires the tail to be zero.
+//
 // The MAC input binds the envelope to the object it belongs to (canonical, length-prefixed):
 //   "KMIPD-PM" | u8 format (1) | u32 kekVersion | u32 objectType | u32 len | uid (UTF-8)
 //   | u8 hasExtra | [u32 len | extra (UTF-8)] | u32 len | envelope
@@ -17,6 +24,9 @@ import { HsmError, HsmErrorCode } from './errors.js';
 import type { Binding } from './key-protector.js';
 
 export const ENVELOPE_FORMAT = 1;
+/** Format 2: the plaintext is one DER SEQUENCE, zero-padded to the recorded (padded) length. */
+export const ENVELOPE_FORMAT_DER = 2;
+export type EnvelopeFormat = typeof ENVELOPE_FORMAT | typeof ENVELOPE_FORMAT_DER;
 const HEADER_BYTES = 5;
 const MAC_DOMAIN = Buffer.from('KMIPD-PM', 'ascii');
 export const MAC_BYTES = 32;
@@ -60,15 +70,17 @@ export function checkBinding(b: Binding): void {
   }
 }
 
-export function encodeEnvelope(plaintextLength: number, wrappedKey: Buffer): Buffer {
+export function encodeEnvelope(plaintextLength: number, wrappedKey: Buffer, format: EnvelopeFormat = ENVELOPE_FORMAT): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + wrappedKey.length);
-  out.writeUInt8(ENVELOPE_FORMAT, 0);
+  out.writeUInt8(format, 0);
   out.writeUInt32BE(plaintextLength, 1);
   wrappedKey.copy(out, HEADER_BYTES);
   return out;
 }
 
 export interface DecodedEnvelope {
+  format: EnvelopeFormat;
+  /** Format 1: the exact length; format 2: the padded length (a multiple of 8). */
   plaintextLength: number;
   /** A view into the envelope, not a copy. */
   wrappedKey: Buffer;
@@ -79,7 +91,8 @@ export interface DecodedEnvelope {
  * would mean the binding key signed garbage, so it is still reported as an integrity failure.
  */
 export function decodeEnvelope(envelope: Buffer): DecodedEnvelope {
-  if (envelope.length < HEADER_BYTES || envelope.readUInt8(0) !== ENVELOPE_FORMAT) {
+  const format = envelope.length < HEADER_BYTES ? 0 : envelope.readUInt8(0);
+  if (format !== ENVELOPE_FORMAT && format !== ENVELOPE_FORMAT_DER) {
     throw integrity('unknown protected-material format');
   }
   const plaintextLength = envelope.readUInt32BE(1);
@@ -87,11 +100,12 @@ export function decodeEnvelope(envelope: Buffer): DecodedEnvelope {
   if (
     plaintextLength < 1 ||
     plaintextLength > MAX_MATERIAL_BYTES ||
-    wrappedKey.length !== rfc5649WrappedLength(plaintextLength)
+    wrappedKey.length !== rfc5649WrappedLength(plaintextLength) ||
+    (format === ENVELOPE_FORMAT_DER && plaintextLength % 8 !== 0)
   ) {
     throw integrity('protected-material envelope is malformed');
   }
-  return { plaintextLength, wrappedKey };
+  return { format, plaintextLength, wrappedKey };
 }
 
 export function macInput(binding: Binding, kekVersion: number, envelope: Buffer): Buffer {
@@ -136,6 +150,43 @@ export function trimUnwrapped(value: Buffer, length: number): Buffer {
   }
   value.fill(0);
   throw integrity('unwrapped key material has an unexpected length');
+}
+
+/**
+ * Cuts an unwrapped format-2 value (a DER SEQUENCE, zero-padded to `paddedLength`) at the end of
+ * its DER encoding. Only definite lengths up to 4 length octets (X.690 §8.1.3); the padding must
+ * be fewer than 8 zero bytes. The input is zeroed whenever the result is a different buffer.
+ */
+export function trimDer(value: Buffer, paddedLength: number): Buffer {
+  const fail = (detail: string): never => {
+    value.fill(0);
+    throw integrity(detail);
+  };
+  // SoftHSM may also hand back the padded value cut to a shorter length; anything else is refused.
+  if (value.length > paddedLength || value.length < 2 || value[0] !== 0x30) return fail('unwrapped key material is not a DER SEQUENCE');
+  const first = value[1] ?? 0;
+  let length: number;
+  let header: number;
+  if (first < 0x80) {
+    length = first;
+    header = 2;
+  } else {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4 || value.length < 2 + n) return fail('unwrapped key material has an unsupported DER length');
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + (value[2 + i] ?? 0);
+    header = 2 + n;
+  }
+  const total = header + length;
+  if (total > value.length || value.length - total >= 8) return fail('unwrapped key material has an unexpected length');
+  let tail = 0;
+  for (let i = total; i < value.length; i++) tail |= value[i] ?? 0;
+  if (tail !== 0) return fail('unwrapped key material has a non-zero padding');
+  if (total === value.length) return value;
+  const out = Buffer.alloc(total);
+  value.copy(out, 0, 0, total);
+  value.fill(0);
+  return out;
 }
 
 function integrity(detail: string): HsmError {

@@ -6,7 +6,20 @@
 
 import type { Attribute, Mechanism } from 'pkcs11js';
 import { HsmError, HsmErrorCode, ckrOf } from './errors.js';
-import { MAC_BYTES, decodeEnvelope, encodeEnvelope, rfc5649WrappedLength, trimUnwrapped } from './envelope.js';
+import { createPublicKey } from 'node:crypto';
+import {
+  ENVELOPE_FORMAT,
+  ENVELOPE_FORMAT_DER,
+  MAC_BYTES,
+  MAX_MATERIAL_BYTES,
+  type EnvelopeFormat,
+  decodeEnvelope,
+  encodeEnvelope,
+  rfc5649WrappedLength,
+  trimDer,
+  trimUnwrapped,
+} from './envelope.js';
+import type { EcCurve, KeyPairSpec } from './key-protector.js';
 import { ck, type Handle, type LoadedModule } from './pkcs11-library.js';
 
 export const WRAP_MECHANISM: Mechanism = { mechanism: ck.CKM_AES_KEY_WRAP_PAD };
@@ -35,6 +48,14 @@ export class Pkcs11Calls {
   wrapKey(session: Handle, kek: Handle, key: Handle, out: Buffer): Promise<Buffer> | Buffer {
     if (!this.useAsync) return this.p11.C_WrapKey(session, WRAP_MECHANISM, kek, key, out);
     return this.track(this.p11.C_WrapKeyAsync(session, WRAP_MECHANISM, kek, key, out));
+  }
+
+  /**
+   * Always on the thread pool: RSA key generation takes from a quarter of a second (2048 bits) to
+   * several seconds (4096 bits, measured with SoftHSM 2.6.1), far too long to block the event loop.
+   */
+  generateKeyPair(session: Handle, mech: Mechanism, publicTemplate: Attribute[], privateTemplate: Attribute[]) {
+    return this.track(this.p11.C_GenerateKeyPairAsync(session, mech, publicTemplate, privateTemplate));
   }
 
   unwrapKey(session: Handle, kek: Handle, wrapped: Buffer, template: Attribute[]): Promise<Handle> | Handle {
@@ -160,6 +181,115 @@ export function bindingKeyTemplate(label: string): Attribute[] {
   ];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Key pairs (PKCS#11 v2.40 Current Mechanisms §2.1.4 CKM_RSA_PKCS_KEY_PAIR_GEN, §2.3.6
+// CKM_EC_KEY_PAIR_GEN)
+
+/** DER OIDs of the named curves kmipd generates (RFC 5480 §2.1.1.1), as CKA_EC_PARAMS. */
+export const CURVES: Readonly<Record<EcCurve, { params: Buffer; bytes: number }>> = {
+  'P-256': { params: Buffer.from('06082a8648ce3d030107', 'hex'), bytes: 32 },
+  'P-384': { params: Buffer.from('06052b81040022', 'hex'), bytes: 48 },
+  'P-521': { params: Buffer.from('06052b81040023', 'hex'), bytes: 66 },
+  // SEC 2 §2.4.1; the OASIS vectors use it (TC-ECDSA-SIGN-1-14, TC-DERIVEKEY-6-14).
+  secp256k1: { params: Buffer.from('06052b8104000a', 'hex'), bytes: 32 },
+};
+
+/**
+ * Templates of a generated key pair. Both halves are session objects; the private key is
+ * sensitive and extractable only so that the KEK can wrap it (it is never read in the clear), and
+ * neither half may do anything else: signing and decryption happen on the revealed key.
+ */
+export function keyPairTemplates(spec: KeyPairSpec): { mechanism: Mechanism; publicTemplate: Attribute[]; privateTemplate: Attribute[] } {
+  const none = [ck.CKA_ENCRYPT, ck.CKA_VERIFY, ck.CKA_WRAP, ck.CKA_DERIVE].map((t) => bool(t, false));
+  const publicTemplate: Attribute[] = [bool(ck.CKA_TOKEN, false), bool(ck.CKA_PRIVATE, false), ...none];
+  const privateTemplate: Attribute[] = [
+    bool(ck.CKA_TOKEN, false),
+    bool(ck.CKA_PRIVATE, true),
+    bool(ck.CKA_SENSITIVE, true),
+    bool(ck.CKA_EXTRACTABLE, true),
+    ...[ck.CKA_DECRYPT, ck.CKA_SIGN, ck.CKA_UNWRAP, ck.CKA_DERIVE].map((t) => bool(t, false)),
+  ];
+  if (spec.kind === 'rsa') {
+    publicTemplate.push({ type: ck.CKA_MODULUS_BITS, value: spec.bits }, { type: ck.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) });
+    return { mechanism: { mechanism: ck.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate };
+  }
+  publicTemplate.push({ type: ck.CKA_EC_PARAMS, value: CURVES[spec.curve].params });
+  return { mechanism: { mechanism: ck.CKM_EC_KEY_PAIR_GEN }, publicTemplate, privateTemplate };
+}
+
+const base64url = (b: Buffer): string => b.toString('base64url');
+
+/**
+ * The SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) of a generated public key, from its public
+ * attributes: CKA_MODULUS and CKA_PUBLIC_EXPONENT, or CKA_EC_POINT (a DER OCTET STRING holding the
+ * uncompressed point 04 || X || Y, PKCS#11 v2.40 Current Mechanisms §2.3.3). Node's key parser
+ * checks the point lies on the curve while building the DER.
+ */
+export function publicKeySpki(calls: Pkcs11Calls, session: Handle, publicKey: Handle, spec: KeyPairSpec): Buffer {
+  if (spec.kind === 'rsa') {
+    const [n, e] = calls.p11.C_GetAttributeValue(session, publicKey, [{ type: ck.CKA_MODULUS }, { type: ck.CKA_PUBLIC_EXPONENT }]);
+    if (n?.value === undefined || e?.value === undefined) throw new HsmError(HsmErrorCode.DeviceError, 'HSM returned no RSA public key');
+    const key = createPublicKey({ key: { kty: 'RSA', n: base64url(n.value), e: base64url(e.value) }, format: 'jwk' });
+    return key.export({ format: 'der', type: 'spki' });
+  }
+  const [point] = calls.p11.C_GetAttributeValue(session, publicKey, [{ type: ck.CKA_EC_POINT }]);
+  const der = point?.value;
+  const size = CURVES[spec.curve].bytes;
+  const raw = 1 + 2 * size;
+  // OCTET STRING, short or one-byte long form (97 bytes at most here), then 04 || X || Y.
+  const header = der !== undefined && der.length === raw + 2 ? 2 : 3;
+  if (der === undefined || der.length !== raw + header || der[0] !== 0x04 || der[header] !== 0x04) {
+    throw new HsmError(HsmErrorCode.DeviceError, 'HSM returned an unexpected EC point encoding');
+  }
+  const x = der.subarray(header + 1, header + 1 + size);
+  const y = der.subarray(header + 1 + size);
+  const key = createPublicKey({ key: { kty: 'EC', crv: spec.curve, x: base64url(x), y: base64url(y) }, format: 'jwk' });
+  return key.export({ format: 'der', type: 'spki' });
+}
+
+/** A transient EC private key (CKA_VALUE = d) that may only sign: for CKM_ECDSA over a given digest. */
+export function ecSigningKeyTemplate(curve: EcCurve, d: Buffer): Attribute[] {
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_PRIVATE_KEY },
+    { type: ck.CKA_KEY_TYPE, value: ck.CKK_EC },
+    { type: ck.CKA_EC_PARAMS, value: CURVES[curve].params },
+    { type: ck.CKA_VALUE, value: d },
+    bool(ck.CKA_TOKEN, false),
+    bool(ck.CKA_PRIVATE, true),
+    bool(ck.CKA_SENSITIVE, true),
+    bool(ck.CKA_EXTRACTABLE, false),
+    bool(ck.CKA_SIGN, true),
+    ...[ck.CKA_DECRYPT, ck.CKA_UNWRAP, ck.CKA_DERIVE].map((t) => bool(t, false)),
+  ];
+}
+
+/** A transient EC public key (CKA_EC_POINT: DER OCTET STRING of the point) that may only verify. */
+export function ecVerifyingKeyTemplate(curve: EcCurve, point: Buffer): Attribute[] {
+  const header = point.length < 128 ? Buffer.from([0x04, point.length]) : Buffer.from([0x04, 0x81, point.length]);
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_PUBLIC_KEY },
+    { type: ck.CKA_KEY_TYPE, value: ck.CKK_EC },
+    { type: ck.CKA_EC_PARAMS, value: CURVES[curve].params },
+    { type: ck.CKA_EC_POINT, value: Buffer.concat([header, point]) },
+    bool(ck.CKA_TOKEN, false),
+    bool(ck.CKA_VERIFY, true),
+    ...[ck.CKA_ENCRYPT, ck.CKA_WRAP, ck.CKA_DERIVE].map((t) => bool(t, false)),
+  ];
+}
+
+/**
+ * Wraps a private key under `kek` into a format-2 envelope (see envelope.ts): the HSM encodes it
+ * as PKCS#8 and pads it; the recorded length is the padded one.
+ */
+export async function wrapPrivateKeyToEnvelope(calls: Pkcs11Calls, session: Handle, kek: Handle, key: Handle): Promise<Buffer> {
+  const inner = await calls.wrapKey(session, kek, key, Buffer.alloc(MAX_MATERIAL_BYTES + 16));
+  const padded = inner.length - 8;
+  if (padded < 8 || padded % 8 !== 0 || padded > MAX_MATERIAL_BYTES) {
+    throw new HsmError(HsmErrorCode.DeviceError, `HSM returned a ${inner.length}-byte wrap of a private key`);
+  }
+  return encodeEnvelope(padded, inner, ENVELOPE_FORMAT_DER);
+}
+
 /** Wraps `key` (whose value is `plaintextLength` bytes) under `kek` into an envelope. */
 export async function wrapToEnvelope(
   calls: Pkcs11Calls,
@@ -167,6 +297,7 @@ export async function wrapToEnvelope(
   kek: Handle,
   key: Handle,
   plaintextLength: number,
+  format: EnvelopeFormat = ENVELOPE_FORMAT,
 ): Promise<Buffer> {
   const expected = rfc5649WrappedLength(plaintextLength);
   const inner = await calls.wrapKey(session, kek, key, Buffer.alloc(expected + 16));
@@ -176,7 +307,7 @@ export async function wrapToEnvelope(
       `HSM returned a ${inner.length}-byte wrap for ${plaintextLength} bytes of key material (expected ${expected})`,
     );
   }
-  return encodeEnvelope(plaintextLength, inner);
+  return encodeEnvelope(plaintextLength, inner, format);
 }
 
 /** Return values of C_UnwrapKey that mean "this blob does not decrypt under this KEK". */
@@ -197,11 +328,11 @@ export async function unwrapEnvelope(
   kek: Handle,
   envelope: Buffer,
   template: Attribute[],
-): Promise<{ handle: Handle; plaintextLength: number }> {
-  const { plaintextLength, wrappedKey } = decodeEnvelope(envelope);
+): Promise<{ handle: Handle; plaintextLength: number; format: EnvelopeFormat }> {
+  const { plaintextLength, wrappedKey, format } = decodeEnvelope(envelope);
   try {
     const handle = await calls.unwrapKey(session, kek, wrappedKey, template);
-    return { handle, plaintextLength };
+    return { handle, plaintextLength, format };
   } catch (e) {
     const ckr = ckrOf(e);
     if (ckr !== undefined && UNWRAP_INTEGRITY.has(ckr)) {
@@ -213,11 +344,17 @@ export async function unwrapEnvelope(
   }
 }
 
-/** Reads the value of a readable session key, cut to the recorded length. */
-export function readKeyValue(calls: Pkcs11Calls, session: Handle, key: Handle, plaintextLength: number): Buffer {
+/** Reads the value of a readable session key, cut to the recorded length (format 2: to its DER). */
+export function readKeyValue(
+  calls: Pkcs11Calls,
+  session: Handle,
+  key: Handle,
+  plaintextLength: number,
+  format: EnvelopeFormat = ENVELOPE_FORMAT,
+): Buffer {
   const [attr] = calls.p11.C_GetAttributeValue(session, key, [{ type: ck.CKA_VALUE }]);
   if (attr?.value === undefined) throw new HsmError(HsmErrorCode.DeviceError, 'HSM returned no CKA_VALUE');
-  return trimUnwrapped(attr.value, plaintextLength);
+  return format === ENVELOPE_FORMAT_DER ? trimDer(attr.value, plaintextLength) : trimUnwrapped(attr.value, plaintextLength);
 }
 
 export async function computeMac(calls: Pkcs11Calls, session: Handle, macKey: Handle, data: Buffer): Promise<Buffer> {

@@ -28,6 +28,18 @@ export interface ProtectedMaterial {
 
 export type KeySpec = { kind: 'aes'; bits: 128 | 192 | 256 } | { kind: 'generic'; bytes: number };
 
+/** Asymmetric key pairs generated inside the HSM (Create Key Pair, ReKey Key Pair). */
+export type KeyPairSpec = { kind: 'rsa'; bits: 2048 | 3072 | 4096 } | { kind: 'ec'; curve: EcCurve };
+/** Named curves, by their JWK names (RFC 7518 §6.2.1.1; secp256k1: RFC 8812 §3.1). */
+export type EcCurve = 'P-256' | 'P-384' | 'P-521' | 'secp256k1';
+
+export interface GeneratedKeyPair {
+  /** The private key as a PKCS#8 PrivateKeyInfo (RFC 5208), wrapped and bound like other material. */
+  privateKey: ProtectedMaterial;
+  /** The public key as a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7): not secret. */
+  publicKey: Buffer;
+}
+
 export interface HealthReport {
   ok: boolean;
   detail?: string;
@@ -36,6 +48,19 @@ export interface HealthReport {
 export interface KeyProtector {
   /** Generates key material inside the HSM and returns it wrapped under the current KEK. */
   generate(spec: KeySpec, binding: Binding): Promise<ProtectedMaterial>;
+  /**
+   * Generates a key pair inside the HSM: the private key leaves it only wrapped under the current
+   * KEK and bound to `privateBinding`; the public key is returned in the clear.
+   */
+  generateKeyPair(spec: KeyPairSpec, privateBinding: Binding): Promise<GeneratedKeyPair>;
+  /**
+   * ECDSA over a digest the client computed (KMIP Digested Data), inside the HSM (CKM_ECDSA):
+   * node's signer always hashes its input. `privateScalar` is the key's d, big-endian, from a
+   * revealed key (the caller zeroes it); the result is r || s, each as long as the field.
+   */
+  signEcdsaDigest(curve: EcCurve, privateScalar: Uint8Array, digest: Uint8Array): Promise<Buffer>;
+  /** Verifies r || s over a digest with the uncompressed public point (04 || X || Y). */
+  verifyEcdsaDigest(curve: EcCurve, publicPoint: Uint8Array, digest: Uint8Array, signature: Uint8Array): Promise<boolean>;
   /** Imports caller-supplied material (BYOK, Register); any length from 1 byte up to the limit. */
   protect(plaintext: Uint8Array, binding: Binding): Promise<ProtectedMaterial>;
   /**

@@ -32,19 +32,27 @@ import {
   silentLogger,
 } from './config.js';
 import {
+  ENVELOPE_FORMAT,
+  type EnvelopeFormat,
   checkBinding,
   checkKekVersion,
   checkMaterialLength,
   macInput,
 } from './envelope.js';
-import type { Binding, HealthReport, KekAdmin, KeyProtector, KeySpec, ProtectedMaterial } from './key-protector.js';
+import type { Binding, EcCurve, GeneratedKeyPair, HealthReport, KekAdmin, KeyPairSpec, KeyProtector, KeySpec, ProtectedMaterial } from './key-protector.js';
 import {
   Pkcs11Calls,
   bindingKeyTemplate,
+  CURVES,
   computeMac,
+  ecSigningKeyTemplate,
+  ecVerifyingKeyTemplate,
   destroyQuietly,
   importTemplate,
   kekTemplate,
+  keyPairTemplates,
+  publicKeySpki,
+  wrapPrivateKeyToEnvelope,
   readKeyValue,
   readableSessionKeyTemplate,
   unwrapEnvelope,
@@ -561,6 +569,78 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     });
   }
 
+  async generateKeyPair(spec: KeyPairSpec, privateBinding: Binding): Promise<GeneratedKeyPair> {
+    checkBinding(privateBinding);
+    const valid =
+      (spec.kind === 'rsa' && [2048, 3072, 4096].includes(spec.bits)) || (spec.kind === 'ec' && Object.hasOwn(CURVES, spec.curve));
+    if (!valid) throw new HsmError(HsmErrorCode.InvalidInput, 'key pairs are RSA-2048/3072/4096 or EC P-256/P-384/P-521/secp256k1');
+    const { mechanism, publicTemplate, privateTemplate } = keyPairTemplates(spec);
+    return this.run('generating a key pair', async (s) => {
+      const v = this.currentVersion(s);
+      const keys = this.keysFor(s, v);
+      const pair = await this.calls.generateKeyPair(s.handle, mechanism, publicTemplate, privateTemplate);
+      this.objectsCreated += 2;
+      try {
+        const publicKey = publicKeySpki(this.calls, s.handle, pair.publicKey, spec);
+        const wrapped = await wrapPrivateKeyToEnvelope(this.calls, s.handle, keys.kek, pair.privateKey);
+        const mac = await computeMac(this.calls, s.handle, keys.mac, macInput(privateBinding, v, wrapped));
+        return { privateKey: { wrapped, mac, kekVersion: v }, publicKey };
+      } finally {
+        destroyQuietly(this.calls, s.handle, pair.privateKey);
+        destroyQuietly(this.calls, s.handle, pair.publicKey);
+      }
+    });
+  }
+
+  async signEcdsaDigest(curve: EcCurve, privateScalar: Uint8Array, digest: Uint8Array): Promise<Buffer> {
+    const size = this.checkEcdsaInput(curve, digest);
+    if (!(privateScalar instanceof Uint8Array) || privateScalar.length !== size) {
+      throw new HsmError(HsmErrorCode.InvalidInput, `the private scalar must be ${size} bytes`);
+    }
+    const d = Buffer.from(privateScalar.buffer, privateScalar.byteOffset, privateScalar.byteLength);
+    return this.run('signing a digest with ECDSA', (s) => {
+      const key = this.p11.C_CreateObject(s.handle, ecSigningKeyTemplate(curve, d));
+      this.objectsCreated++;
+      try {
+        this.p11.C_SignInit(s.handle, { mechanism: ck.CKM_ECDSA }, key);
+        return Buffer.from(this.p11.C_Sign(s.handle, Buffer.from(digest), Buffer.alloc(2 * size)));
+      } finally {
+        destroyQuietly(this.calls, s.handle, key);
+      }
+    });
+  }
+
+  async verifyEcdsaDigest(curve: EcCurve, publicPoint: Uint8Array, digest: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    const size = this.checkEcdsaInput(curve, digest);
+    if (!(publicPoint instanceof Uint8Array) || publicPoint.length !== 1 + 2 * size || publicPoint[0] !== 0x04) {
+      throw new HsmError(HsmErrorCode.InvalidInput, 'the public point must be uncompressed');
+    }
+    if (signature.length !== 2 * size) return false;
+    return this.run('verifying an ECDSA signature over a digest', (s) => {
+      const key = this.p11.C_CreateObject(s.handle, ecVerifyingKeyTemplate(curve, Buffer.from(publicPoint)));
+      this.objectsCreated++;
+      try {
+        this.p11.C_VerifyInit(s.handle, { mechanism: ck.CKM_ECDSA }, key);
+        try {
+          return this.p11.C_Verify(s.handle, Buffer.from(digest), Buffer.from(signature));
+        } catch (e) {
+          if (ckrOf(e) === 'CKR_SIGNATURE_INVALID' || ckrOf(e) === 'CKR_SIGNATURE_LEN_RANGE') return false;
+          throw e;
+        }
+      } finally {
+        destroyQuietly(this.calls, s.handle, key);
+      }
+    });
+  }
+
+  private checkEcdsaInput(curve: EcCurve, digest: Uint8Array): number {
+    if (!Object.hasOwn(CURVES, curve)) throw new HsmError(HsmErrorCode.InvalidInput, 'unsupported curve');
+    if (!(digest instanceof Uint8Array) || digest.length < 1 || digest.length > 64) {
+      throw new HsmError(HsmErrorCode.InvalidInput, 'the digest must be 1 to 64 bytes');
+    }
+    return CURVES[curve].bytes;
+  }
+
   async protect(plaintext: Uint8Array, binding: Binding): Promise<ProtectedMaterial> {
     checkBinding(binding);
     if (!(plaintext instanceof Uint8Array)) throw new HsmError(HsmErrorCode.InvalidInput, 'plaintext must be bytes');
@@ -586,7 +666,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     return this.run('revealing key material', async (s) => {
       const keys = this.keysFor(s, pm.kekVersion);
       await verifyMac(this.calls, s.handle, keys.mac, macInput(binding, pm.kekVersion, pm.wrapped), pm.mac);
-      const { handle, plaintextLength } = await unwrapEnvelope(
+      const { handle, plaintextLength, format } = await unwrapEnvelope(
         this.calls,
         s.handle,
         keys.kek,
@@ -595,7 +675,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       );
       this.objectsCreated++;
       try {
-        return readKeyValue(this.calls, s.handle, handle, plaintextLength);
+        return readKeyValue(this.calls, s.handle, handle, plaintextLength, format);
       } finally {
         destroyQuietly(this.calls, s.handle, handle);
       }
@@ -611,7 +691,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       const to = this.keysFor(s, toKekVersion);
       await verifyMac(this.calls, s.handle, from.mac, macInput(binding, pm.kekVersion, pm.wrapped), pm.mac);
       // Unwrapped as sensitive + extractable: it can be wrapped again but never read.
-      const { handle, plaintextLength } = await unwrapEnvelope(
+      const { handle, plaintextLength, format } = await unwrapEnvelope(
         this.calls,
         s.handle,
         from.kek,
@@ -620,7 +700,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       );
       this.objectsCreated++;
       try {
-        return await this.seal(s, to, toKekVersion, handle, plaintextLength, binding);
+        return await this.seal(s, to, toKekVersion, handle, plaintextLength, binding, format);
       } finally {
         destroyQuietly(this.calls, s.handle, handle);
       }
@@ -687,8 +767,9 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     key: Handle,
     length: number,
     binding: Binding,
+    format: EnvelopeFormat = ENVELOPE_FORMAT,
   ): Promise<ProtectedMaterial> {
-    const wrapped = await wrapToEnvelope(this.calls, s.handle, keys.kek, key, length);
+    const wrapped = await wrapToEnvelope(this.calls, s.handle, keys.kek, key, length, format);
     const mac = await computeMac(this.calls, s.handle, keys.mac, macInput(binding, version, wrapped));
     return { wrapped, mac, kekVersion: version };
   }

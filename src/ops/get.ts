@@ -4,8 +4,9 @@
  * (key-material.ts `convertFormat`). Any state that still holds material may be read, Pre-Active
  * included; a destroyed object has attributes only (1.4 §11.12 "the server only has attributes
  * for this object"). A meta-data only key (registered without Key Value) is returned as its Key
- * Block without Key Value (OASIS TC-MDO-1-14). Returning a key wrapped under another key (Key Wrapping Specification) is
- * not offered yet: Feature Not Supported.
+ * Block without Key Value (OASIS TC-MDO-1-14). With a Key Wrapping Specification the key is returned
+ * wrapped under another managed key; a key registered wrapped is returned as registered, or
+ * unwrapped for Key Wrap Type Not Wrapped (key-wrapping.ts).
  *
  * The revealed buffer is zeroed as soon as the response payload is encoded (zeroAfterEncode).
  * Serving the object clears Fresh (1.4 §3.34).
@@ -18,6 +19,7 @@ import type { StoredObject } from '../store/types.js';
 import { checkCompression, convertFormat, revealObject, zeroAfterEncode } from './key-material.js';
 import { currentState, isDestroyed, touch } from './object-attributes.js';
 import { attributeValue, av, enumAttribute, intAttribute, METADATA_ONLY, setSingle } from './new-object.js';
+import { unwrapRegistered, wrapForGet } from './key-wrapping.js';
 import { loadOnline } from './online-object.js';
 import { refuse } from './refusals.js';
 import { defineOperation } from './types.js';
@@ -31,17 +33,18 @@ export const get = defineOperation({
     // Extractable governs every way out, wrapped or not (1.4 §3.50); Sensitive only the plaintext one (§3.48).
     const extractable = attributeValue(obj.attributes, 'Extractable');
     if (extractable?.type === 'Boolean' && !extractable.value) throw new KmipError('NotExtractable', 'the object is not Extractable');
-    if (req.keyWrappingSpecification !== undefined) {
-      throw new KmipError('FeatureNotSupported', 'returning a wrapped key (Key Wrapping Specification) is not supported yet');
+    const spec = req.keyWrappingSpecification;
+    if (spec !== undefined && req.keyWrapType === Enum.KeyWrapType.AsRegistered) {
+      throw new KmipError('InvalidField', 'Key Wrap Type As Registered contradicts a Key Wrapping Specification');
     }
     const sensitive = attributeValue(obj.attributes, 'Sensitive');
-    if (sensitive?.type === 'Boolean' && sensitive.value) {
-      throw new KmipError('Sensitive', 'the object is Sensitive: it may only leave the server wrapped');
-    }
+    const isSensitive = sensitive?.type === 'Boolean' && sensitive.value;
 
     let served: ManagedObject;
     const plaintexts: Uint8Array[] = [];
     if (obj.material === null) {
+      if (spec !== undefined) throw refuse('keyValueAbsent', ctx.version, 'the object has no key material to wrap');
+      if (isSensitive) throw sensitiveError();
       const metadataOnly = metadataOnlyObject(obj);
       if (metadataOnly === undefined) throw refuse('keyValueAbsent', ctx.version, 'the object has been destroyed; only its attributes remain');
       served = convertFormat(metadataOnly, req.keyFormatType, plaintexts);
@@ -49,12 +52,16 @@ export const get = defineOperation({
       const { object, secret } = await revealObject(ctx.keys, obj);
       plaintexts.push(secret);
       try {
+        let plain = object;
         const registeredWrapped = keyBlockOf(object)?.keyWrappingData !== undefined;
-        if (registeredWrapped && req.keyWrapType === Enum.KeyWrapType.NotWrapped) {
-          throw refuse('keyWrapType', ctx.version, 'the key was registered wrapped and can only be returned as registered');
+        if (registeredWrapped && (req.keyWrapType === Enum.KeyWrapType.NotWrapped || spec !== undefined)) {
+          plain = await unwrapRegistered(ctx, object, plaintexts);
         }
-        served = convertFormat(object, req.keyFormatType, plaintexts);
+        const leavesWrapped = spec !== undefined || (registeredWrapped && plain === object);
+        if (isSensitive && !leavesWrapped) throw sensitiveError();
+        served = convertFormat(plain, req.keyFormatType, plaintexts);
         checkCompression(served, req.keyCompressionType);
+        if (spec !== undefined) served = await wrapForGet(ctx, obj, served, spec, plaintexts);
       } catch (err) {
         for (const p of plaintexts) p.fill(0);
         throw err;
@@ -70,6 +77,10 @@ export const get = defineOperation({
     return { objectType: obj.objectType, uniqueIdentifier: obj.uid, ...fieldsFromObject(served), plaintexts };
   },
 });
+
+function sensitiveError(): KmipError {
+  return new KmipError('Sensitive', 'the object is Sensitive: it may only leave the server wrapped');
+}
 
 /**
  * The Key Block of a meta-data only key (registered without Key Value, Key Value Present false):

@@ -35,6 +35,7 @@ import {
 } from '../kmip/objects.js';
 import type { Binding, KeySpec, KeyProtector } from '../hsm/key-protector.js';
 import type { StoredMaterial, StoredObject } from '../store/types.js';
+import { convertAsymmetric } from './asymmetric-formats.js';
 
 const OT = Enum.ObjectType;
 const KF = Enum.KeyFormatType;
@@ -265,7 +266,8 @@ function unsupportedFormat(requested: number, obj: ManagedObject): KmipError {
 
 /**
  * The object in Key Format Type `requested`. Conversions kmipd performs: Raw ↔ Transparent
- * Symmetric Key for symmetric keys; Raw ↔ Opaque for Secret Data (the same bytes, 1.4 §2.1.3
+ * Symmetric Key for symmetric keys; PKCS#1, PKCS#8, X.509, ECPrivateKey and the Transparent RSA
+ * and EC formats for private and public keys (asymmetric-formats.ts); Raw ↔ Opaque for Secret Data (the same bytes, 1.4 §2.1.3
  * "Opaque … encoding unknown"). A wrapped key only in the format it was registered in. Anything
  * else: Key Format Type Not Supported. New buffers are added to `created` for zeroing.
  */
@@ -294,6 +296,10 @@ export function convertFormat(obj: ManagedObject, requested: number | undefined,
       created.push(key);
       return withKeyBlock(obj, { ...kb, keyFormatType: requested, keyValue: { ...kv, keyMaterial: { tag: Tag.KeyMaterial, type: 'ByteString', value: key } } });
     }
+  }
+  if (obj.objectType === OT.PrivateKey || obj.objectType === OT.PublicKey) {
+    const converted = convertAsymmetric(obj, kb, requested, created);
+    if (converted !== undefined) return converted;
   }
   if (obj.objectType === OT.SecretData) {
     const bytesFormats: readonly number[] = [KF.Raw, KF.Opaque];

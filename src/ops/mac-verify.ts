@@ -1,12 +1,13 @@
 /**
  * MAC Verify (KMIP 1.4 §4.34; 2.1 §6.1.31): recomputes the HMAC under a managed key whose
  * Cryptographic Usage Mask allows MAC Verify and compares it in constant time; the answer is the
- * Validity Indicator (Valid / Invalid), not a failure.
+ * Validity Indicator (Valid / Invalid), not a failure. Streamed: stream-operation.ts.
  */
 import { Enum, Mask } from '../kmip/registry.js';
 import { KmipError } from '../kmip/errors.js';
 import { macVerifyRequest, macVerifyResponse } from '../kmip/payloads/mac.js';
-import { hmac, hmacHash, macMatches, requireData, requireSingleShot, resolveParameters, withKey } from './symmetric-crypto.js';
+import { runMacStream, streamPhase } from './stream-operation.js';
+import { hmac, hmacHash, macMatches, requireData, resolveParameters, withKey } from './symmetric-crypto.js';
 import { defineOperation } from './types.js';
 
 export const macVerify = defineOperation({
@@ -14,7 +15,12 @@ export const macVerify = defineOperation({
   request: macVerifyRequest,
   response: macVerifyResponse,
   async handle(ctx, req) {
-    requireSingleShot(req);
+    const phase = streamPhase(req);
+    if (phase !== 'single') {
+      const r = await runMacStream(ctx, req, 'MACVerify', phase);
+      const validityIndicator = r.valid === undefined ? undefined : r.valid ? Enum.ValidityIndicator.Valid : Enum.ValidityIndicator.Invalid;
+      return { uniqueIdentifier: r.uniqueIdentifier, validityIndicator, correlationValue: r.correlationValue };
+    }
     const data = requireData(req.data);
     const given = req.macData;
     if (given === undefined) throw new KmipError('MissingData', 'MAC Data is required');

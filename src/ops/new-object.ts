@@ -109,9 +109,10 @@ export function digestValue(digest: NonNullable<Protected['digest']>): TtlvNode 
 export async function requestedAttributes(
   ctx: OperationContext,
   containers: readonly (TtlvNode | undefined)[],
+  tags: readonly number[] = AttributeSets.object,
 ): Promise<AttributeInput[]> {
   const present = containers.filter((c): c is TtlvNode => c !== undefined);
-  const { attributes, templateNames } = readRequestAttributes(present, ctx.version, AttributeSets.object);
+  const { attributes, templateNames } = readRequestAttributes(present, ctx.version, tags);
   if (templateNames.length === 0) return attributes;
   const fromTemplates: AttributeInput[] = [];
   for (const name of templateNames) {

@@ -11,6 +11,7 @@ import { activate } from './activate.js';
 import { archive } from './archive.js';
 import { check } from './check.js';
 import { create } from './create.js';
+import { createKeyPair } from './create-key-pair.js';
 import { decrypt } from './decrypt.js';
 import { destroy } from './destroy.js';
 import { encrypt } from './encrypt.js';
@@ -20,6 +21,9 @@ import { macVerify } from './mac-verify.js';
 import { recover } from './recover.js';
 import { register } from './register.js';
 import { rekey } from './rekey.js';
+import { rekeyKeyPair } from './rekey-key-pair.js';
+import { sign } from './sign.js';
+import { signatureVerify } from './signature-verify.js';
 import { revoke } from './revoke.js';
 import { rngRetrieve } from './rng-retrieve.js';
 
@@ -27,6 +31,8 @@ export const objectOperations: readonly OperationHandler[] = [
   ...[create, register, get, activate, revoke, destroy, rekey, check, archive, recover],
   // Cryptographic services (symmetric-crypto.ts).
   ...[encrypt, decrypt, mac, macVerify, rngRetrieve],
+  // Asymmetric keys (key-pair.ts).
+  ...[createKeyPair, rekeyKeyPair, sign, signatureVerify],
 ];
 
 /**

@@ -6,6 +6,7 @@ import type { TtlvNode } from '../ttlv/types.js';
 import { Enum, Tag, definedIn, enumValueInfo } from '../kmip/registry.js';
 import { queryRequest, queryResponse } from '../kmip/payloads/query.js';
 import { atLeast } from '../kmip/version.js';
+import { STREAMED_OPERATIONS } from './stream-operation.js';
 import { defineOperation, type OperationHandler } from './types.js';
 
 export interface ServerFacts {
@@ -60,12 +61,13 @@ export function createQuery(facts: ServerFacts): OperationHandler {
       if (asked.has(F.QueryCapabilities)) {
         res.capabilityInformation = [
           {
-            streamingCapability: false,
+            // Encrypt, Decrypt, MAC and MAC Verify stream (stream-operation.ts).
+            streamingCapability: STREAMED_OPERATIONS.length > 0,
             asynchronousCapability: false,
             attestationCapability: false,
             batchUndoCapability: true,
             batchContinueCapability: true,
-            // Keys registered wrapped are kept and returned as registered.
+            // Keys registered wrapped are stored as registered (Get unwraps them on request, Key Wrap Type Not Wrapped).
             unwrapMode: Enum.UnwrapMode.NotProcessed,
             // Destroy removes the (HSM-wrapped) material and keeps the metadata.
             destroyAction: Enum.DestroyAction.KeyMaterialDeleted,

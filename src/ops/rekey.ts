@@ -49,7 +49,7 @@ import { defineOperation } from './types.js';
 const LT = Enum.LinkType;
 
 /** Not carried to the replacement (Table 173, and Archive Date: the replacement is on-line). */
-const NOT_COPIED: ReadonlySet<string> = new Set([
+export const NOT_COPIED: ReadonlySet<string> = new Set([
   'DestroyDate',
   'CompromiseOccurrenceDate',
   'CompromiseDate',
@@ -80,7 +80,7 @@ function replacementOf(attributes: readonly StoredAttribute[]): string | undefin
 }
 
 /** The dates Table 172 derives from the Offset. */
-const SHIFTED = ['ProcessStartDate', 'ProtectStopDate', 'DeactivationDate'] as const;
+export const SHIFTED = ['ProcessStartDate', 'ProtectStopDate', 'DeactivationDate'] as const;
 
 export const rekey = defineOperation({
   operation: Enum.Operation.ReKey,
@@ -159,7 +159,7 @@ export const rekey = defineOperation({
  * Table 172: AT2 = IT2 + Offset; Process Start, Protect Stop and Deactivation Date move by AT2 − AT1.
  * Without an existing Activation Date those three cannot be placed (1.4 §11.5: Illegal Operation).
  */
-function applyOffset(attrs: StoredAttribute[], oldAttrs: readonly StoredAttribute[], activation: bigint): void {
+export function applyOffset(attrs: StoredAttribute[], oldAttrs: readonly StoredAttribute[], activation: bigint): void {
   const at1 = dateAttribute(oldAttrs, 'ActivationDate');
   const others = SHIFTED.filter((name) => dateAttribute(oldAttrs, name) !== undefined);
   if (at1 === undefined && others.length > 0) {
@@ -172,7 +172,7 @@ function applyOffset(attrs: StoredAttribute[], oldAttrs: readonly StoredAttribut
 }
 
 /** Usage Limits of the replacement: the Total copied and all of it available (Table 173). */
-function usageLimitsCopy(limits: TtlvNode | undefined): TtlvNode | undefined {
+export function usageLimitsCopy(limits: TtlvNode | undefined): TtlvNode | undefined {
   if (limits?.type !== 'Structure') return undefined;
   const total = limits.value.find((c) => c.tag === Tag.UsageLimitsTotal);
   const unit = limits.value.find((c) => c.tag === Tag.UsageLimitsUnit);

@@ -9,10 +9,11 @@
  *
  * Supported: AES-128/192/256 in ECB and CBC (Padding Method PKCS5 or None), CTR, GCM (Tag Length,
  * Authenticated Encryption Additional Data), NIST Key Wrap (RFC 3394) and AES Key Wrap with
- * Padding (RFC 5649); Triple DES (two or three keys) in ECB and CBC; HMAC-SHA1/224/256/384/512.
- * Streaming (Correlation Value, Init / Final Indicator) is not supported.
+ * Padding (RFC 5649), XTS (AES-128 key pairs, the tweak as IV); Triple DES (two or three keys) in ECB and CBC; HMAC-SHA1/224/256/384/512.
+ * Streaming (Correlation Value, Init / Final Indicator): the context functions below, driven by
+ * stream-operation.ts with the table in crypto-streams.ts.
  */
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type CipherGCM, type CipherGCMTypes, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type Cipher, type CipherGCM, type CipherGCMTypes, type Decipher, type DecipherGCM, type Hmac } from 'node:crypto';
 import type { TtlvNode } from '../ttlv/types.js';
 import { KmipError } from '../kmip/errors.js';
 import { Enum, Tag, enumValueName } from '../kmip/registry.js';
@@ -119,6 +120,13 @@ export function planCipher(algorithm: number | undefined, keyBytes: number, para
         if (!GCM_TAG_LENGTHS.includes(tagLength)) throw new KmipError('InvalidField', 'GCM Tag Length must be 4, 8 or 12 to 16 bytes');
         return { cipher: `aes-${n}-gcm`, mode, blockSize: 1, pad: false, iv: { kind: 'required', length: 'any', generate: ivBytes ?? 12 }, tagLength };
       }
+      case BCM.XTS:
+        // IEEE 1619 / SP 800-38E: the key is two AES keys of equal size; the tweak is the IV.
+        // SoftHSM has no XTS mechanism, so it is computed here on the revealed key, like the others.
+        noPadding(padding, 'XTS');
+        if (keyBytes !== 32) throw new KmipError('InvalidField', 'XTS takes a 256-bit key (two AES-128 keys)');
+        if (ivBytes !== undefined && ivBytes !== 16) throw new KmipError('InvalidField', 'XTS takes a 128-bit tweak as IV/Counter/Nonce');
+        return { cipher: 'aes-128-xts', mode, blockSize: 1, pad: false, iv: { kind: 'required', length: 16, generate: 16 } };
       case BCM.NISTKeyWrap:
         noPadding(padding, 'NIST Key Wrap');
         return { cipher: `id-aes${n}-wrap`, mode, blockSize: 8, pad: false, iv: { kind: 'default', value: KW_IV, length: 8 } };
@@ -208,6 +216,8 @@ function checkInput(plan: CipherPlan, data: Uint8Array, direction: 'encrypt' | '
     if (data.length === 0 || (direction === 'decrypt' && (data.length < 16 || data.length % 8 !== 0))) {
       throw new KmipError('InvalidField', 'AES Key Wrap with Padding input has an invalid length');
     }
+  } else if (plan.mode === BCM.XTS) {
+    if (data.length < 16) throw new KmipError('InvalidField', 'XTS needs at least 16 bytes of Data');
   } else if (!(plan.pad && direction === 'encrypt') && data.length % plan.blockSize !== 0) {
     throw new KmipError('InvalidField', `the Data must be a multiple of the ${plan.blockSize}-byte block without padding`);
   }
@@ -258,6 +268,58 @@ export function decryptWith(plan: CipherPlan, key: Uint8Array, iv: Buffer | null
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Streamed contexts (Init / Final Indicator, crypto-streams.ts)
+
+/** Modes whose context can take the data in pieces: not the key wraps, nor XTS (one data unit per call). */
+export function requireStreamable(plan: CipherPlan): void {
+  const whole: readonly number[] = [BCM.NISTKeyWrap, BCM.AESKeyWrapPadding, BCM.XTS];
+  if (whole.includes(plan.mode)) {
+    throw new KmipError('FeatureNotSupported', `Block Cipher Mode ${label('BlockCipherMode', plan.mode)} takes its data in one piece and cannot be streamed`);
+  }
+}
+
+/**
+ * A cipher context for a stream: node:crypto copies the key into it, so the caller may zero its
+ * key bytes right after. AAD (GCM) goes in first; a GCM decrypt receives its tag at the end.
+ */
+export function startCipher(plan: CipherPlan, key: Uint8Array, iv: Buffer | null, aad: Uint8Array | undefined, direction: 'encrypt' | 'decrypt'): Cipher | Decipher {
+  if (aad !== undefined && plan.mode !== BCM.GCM) throw new KmipError('InvalidField', 'Authenticated Encryption Additional Data needs an authenticated mode (GCM)');
+  return crypto(() => {
+    if (plan.mode === BCM.GCM) {
+      const c =
+        direction === 'encrypt'
+          ? createCipheriv(plan.cipher as CipherGCMTypes, asBuffer(key), iv!, { authTagLength: plan.tagLength! })
+          : createDecipheriv(plan.cipher as CipherGCMTypes, asBuffer(key), iv!);
+      if (aad !== undefined) c.setAAD(asBuffer(aad));
+      return c;
+    }
+    const c = direction === 'encrypt' ? createCipheriv(plan.cipher, asBuffer(key), iv) : createDecipheriv(plan.cipher, asBuffer(key), iv);
+    c.setAutoPadding(plan.pad);
+    return c;
+  });
+}
+
+/** One piece of a stream. */
+export function continueCipher(context: Cipher | Decipher, data: Uint8Array | undefined): Buffer {
+  return crypto(() => context.update(asBuffer(data ?? new Uint8Array(0))));
+}
+
+/** The last piece: the remaining output, and the tag of a GCM encryption; a GCM decryption checks `tag`. */
+export function finishCipher(context: Cipher | Decipher, gcm: boolean, direction: 'encrypt' | 'decrypt', tag: Uint8Array | undefined): Encrypted {
+  if (gcm && direction === 'decrypt') {
+    if (tag === undefined) throw new KmipError('MissingData', 'the last piece of a GCM decryption needs the Authenticated Encryption Tag');
+    if (!GCM_TAG_LENGTHS.includes(tag.length)) throw new KmipError('InvalidField', 'the Authenticated Encryption Tag has an invalid length');
+  } else if (tag !== undefined) {
+    throw new KmipError('InvalidField', 'an Authenticated Encryption Tag belongs to the last piece of a GCM decryption');
+  }
+  return crypto(() => {
+    if (gcm && direction === 'decrypt') (context as DecipherGCM).setAuthTag(asBuffer(tag!));
+    const data = context.final();
+    return gcm && direction === 'encrypt' ? { data, tag: (context as CipherGCM).getAuthTag() } : { data };
+  });
+}
+
 /** Runs a node:crypto computation; its errors (whose text may describe inputs) become a generic Cryptographic Failure. */
 function crypto<T>(run: () => T): T {
   try {
@@ -291,6 +353,12 @@ export function hmacHash(keyAlg: number | undefined, params: CryptographicParame
   return hash;
 }
 
+/** An HMAC context for a streamed MAC; node:crypto copies the key into it. */
+export function startHmac(hash: string, key: Uint8Array): Hmac {
+  if (key.length === 0) throw new KmipError('InvalidField', 'the key is empty');
+  return crypto(() => createHmac(hash, asBuffer(key)));
+}
+
 export function hmac(hash: string, key: Uint8Array, data: Uint8Array): Buffer {
   if (key.length === 0) throw new KmipError('InvalidField', 'the key is empty');
   return crypto(() => createHmac(hash, asBuffer(key)).update(asBuffer(data)).digest());
@@ -318,7 +386,11 @@ export interface KeyInUse {
  * used for `usage` (requireUse), reveals it, runs `use`, and zeroes every plaintext copy after.
  */
 export async function withKey<T>(ctx: OperationContext, given: TtlvNode | undefined, usage: number, purpose: UsePurpose, use: (k: KeyInUse) => T | Promise<T>): Promise<T> {
-  const obj = await loadOnline(ctx, given);
+  return withLoadedKey(ctx, await loadOnline(ctx, given), usage, purpose, use);
+}
+
+/** withKey for an object already loaded (key wrapping finds the wrapping key by its Unique Identifier first). */
+export async function withLoadedKey<T>(ctx: OperationContext, obj: StoredObject, usage: number, purpose: UsePurpose, use: (k: KeyInUse) => T | Promise<T>): Promise<T> {
   if (obj.objectType !== Enum.ObjectType.SymmetricKey) throw refuse('objectType', ctx.version, 'this operation needs a Symmetric Key');
   requireUse(ctx.version, obj, usage, purpose, ctx.now());
   const { object, secret } = await revealObject(ctx.keys, obj);
@@ -340,13 +412,6 @@ export async function withKey<T>(ctx: OperationContext, given: TtlvNode | undefi
     return await use({ obj, key, algorithm: keyAlgorithm(obj, kb.cryptographicAlgorithm) });
   } finally {
     for (const c of copies) c.fill(0);
-  }
-}
-
-/** Single-shot only: a streamed request (Correlation Value, Init / Final Indicator false) is Feature Not Supported. */
-export function requireSingleShot(req: { correlationValue?: Uint8Array | undefined; initIndicator?: boolean | undefined; finalIndicator?: boolean | undefined }): void {
-  if (req.correlationValue !== undefined || req.initIndicator === false || req.finalIndicator === false || (req.initIndicator === true && req.finalIndicator !== true)) {
-    throw new KmipError('FeatureNotSupported', 'streaming cryptographic operations (Correlation Value, Init/Final Indicator) are not supported');
   }
 }
 

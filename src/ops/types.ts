@@ -9,6 +9,7 @@ import type { KmipVersion } from '../kmip/version.js';
 import type { Principal } from '../dispatch/types.js';
 import type { UnitOfWork } from '../store/types.js';
 import type { KeyProtector } from '../hsm/key-protector.js';
+import type { CryptoStreams } from './crypto-streams.js';
 
 export interface OperationContext {
   /** Version the request is processed in; the response is written in it. */
@@ -25,6 +26,8 @@ export interface OperationContext {
   readonly unit: UnitOfWork;
   /** Key material goes through the HSM only. */
   readonly keys: KeyProtector;
+  /** Streamed Encrypt/Decrypt in progress (Correlation Value → cipher context), one table per server. */
+  readonly streams: CryptoStreams;
 }
 
 /** Who a principal is for authorization: its tenant and what it may see. */
@@ -58,6 +61,8 @@ export interface OperationServices {
   /** Opens the unit of work for one batch; `scope` null sees every tenant. */
   openUnit(scope: string | null): UnitOfWork;
   keys: KeyProtector;
+  /** Streamed cipher contexts; absent: the executor keeps its own table with the default limits. */
+  streams?: CryptoStreams;
 }
 
 export interface OperationHandler<Req = any, Res = any> {

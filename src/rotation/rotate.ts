@@ -28,6 +28,7 @@ import type { ObjectStore, StoredAttribute, StoredObject } from '../store/types.
 import type { TtlvNode } from '../ttlv/types.js';
 import type { DueKey } from './due.js';
 import type { RotationClaim, RotationRecord, RotationStore } from './types.js';
+import { CryptoStreams } from '../ops/crypto-streams.js';
 
 /** Rotations run in KMIP 2.1, the version that defines the Rotate attributes. */
 const ROTATION_VERSION: KmipVersion = { major: 2, minor: 1 };
@@ -85,6 +86,8 @@ export async function rotateKey(deps: RotateDeps, due: DueKey, claim: RotationCl
       tenant: due.tenant,
       unit,
       keys: deps.keys,
+      // ReKey streams nothing; an empty table satisfies the context.
+      streams: new CryptoStreams({}, () => nowMs),
     };
     const res = await rekey.handle(ctx, {
       uniqueIdentifier: { tag: Tag.UniqueIdentifier, type: 'TextString', value: due.uid },

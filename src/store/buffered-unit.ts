@@ -20,9 +20,6 @@ export abstract class BufferedUnit implements UnitOfWork {
   private readonly attached: UnitWrite[] = [];
   private finished = false;
 
-  /** The `backend` a write must name to join this unit (UnitOfWork.attach). */
-  protected abstract readonly backend: string;
-
   constructor(readonly scope: Scope) {}
 
   /** Throws StoreError('Closed') when the store is closed. */
@@ -32,9 +29,11 @@ export abstract class BufferedUnit implements UnitOfWork {
   /** Locate over the committed state plus `pending` (which may be empty). */
   protected abstract find(query: LocateQuery, pending: readonly Pending[]): Promise<string[]>;
   protected abstract findByKekVersion(kekVersion: number, limit: number): Promise<string[]>;
+  /** Throws unless `write` is of this store's backend (UnitOfWork.attach). */
+  protected abstract acceptWrite(write: UnitWrite): void;
   /**
-   * Writes the buffer and then the attached writes (of this backend) atomically and durably;
-   * rejects with StoreConflict when a check fails.
+   * Writes the buffer, then the attached writes, atomically and durably; rejects with
+   * StoreConflict when a check fails, or with whatever an attached write threw.
    */
   protected abstract write(writes: Pending[], attached: UnitWrite[]): Promise<void>;
 
@@ -90,7 +89,7 @@ export abstract class BufferedUnit implements UnitOfWork {
 
   attach(write: UnitWrite): void {
     this.assertActive();
-    if (write.backend !== this.backend) throw new StoreError('InvalidObject', `a ${write.backend} write cannot join a ${this.backend} unit of work`);
+    this.acceptWrite(write);
     this.attached.push(write);
   }
 

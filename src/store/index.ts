@@ -21,8 +21,10 @@ export { isUid, newUid, uidTime } from './uid.js';
 export { openSqliteStore, type SqliteObjectStore, type SqliteStoreOptions } from './sqlite/store.js';
 export {
   openPostgresStore,
+  postgresUnitWrite,
   redactUrl,
   type PostgresObjectStore,
+  type PostgresUnitWrite,
   type PostgresPoolOptions,
   type PostgresStoreOptions,
   type PostgresStoreStats,

@@ -35,6 +35,9 @@ export function controllableProtector(inner: KeyProtector): ControllableProtecto
       if (p.failing) throw new HsmError('DeviceError', 'injected HSM failure (test)', { ckr: 'CKR_DEVICE_ERROR' });
       return inner.generate(spec, binding);
     },
+    generateKeyPair: (spec, binding) => inner.generateKeyPair(spec, binding),
+    signEcdsaDigest: (...args) => inner.signEcdsaDigest(...args),
+    verifyEcdsaDigest: (...args) => inner.verifyEcdsaDigest(...args),
     protect: (pt, b) => inner.protect(pt, b),
     reveal: (pm, b) => inner.reveal(pm, b),
     rewrap: (pm, b, v) => inner.rewrap(pm, b, v),

@@ -2,7 +2,7 @@
 // object i belongs to tenant t(i mod 4), is named key-i, is in group-(i mod 1000) and was
 // activated at 1,700,000,000 + i s. Every shape must search an index, never scan a table.
 import { Enum } from '../../src/kmip/registry.js';
-import type { LocateQuery, NewObject, Scope } from '../../src/store/index.js';
+import type { LocateQuery, NewObject, Scope, UnitOfWork } from '../../src/store/index.js';
 import { asiValue, dateValue, enumValue, intValue, linkValue, nameValue, symmetricKey, textValue } from './store-objects.js';
 
 export const SCALE_TENANTS = ['t0', 't1', 't2', 't3'];
@@ -43,3 +43,18 @@ export const locateShapes: [string, Scope, LocateQuery][] = [
     dateRanges: [{ name: 'ActivationDate', from: 1_700_000_000n }],
   }],
 ];
+
+/** 50 Locates by Name of random t2 objects among `n` (unit in t2's scope): timings and match counts. */
+export async function timeLocateByName(unit: UnitOfWork, n: number): Promise<{ median: number; max: number; counts: number[] }> {
+  const times: number[] = [];
+  const counts: number[] = [];
+  for (let k = 0; k < 50; k++) {
+    const i = 2 + 4 * Math.floor(Math.random() * (n / 4)); // a t2 object
+    const t = performance.now();
+    const found = await unit.locate({ attributes: [{ name: 'Name', value: nameValue(`key-${i}`) }] });
+    times.push(performance.now() - t);
+    counts.push(found.length);
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)] as number, max: times.at(-1) as number, counts };
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import pino from 'pino';
-import { createExecutor } from '../../src/dispatch/executor.js';
+import { createExecutor, type ItemEvent } from '../../src/dispatch/executor.js';
 import type { ConnectionInfo } from '../../src/dispatch/types.js';
 import { createHandlerTable } from '../../src/ops/index.js';
 import type { OperationHandler } from '../../src/ops/types.js';
@@ -47,6 +47,8 @@ export interface OpsHarnessOptions {
   clock?: () => Date;
   /** Default: KMIPD_TEST_STORE, else 'sqlite'. */
   store?: 'sqlite' | 'postgres';
+  /** Receives the executor's per-item events (what the audit trail records). */
+  audit?: (events: ItemEvent[]) => Promise<void>;
 }
 
 export function openOpsHarness(options?: OpsHarnessOptions & { store?: 'sqlite' }): Promise<OpsHarness>;
@@ -66,6 +68,7 @@ export async function openOpsHarness(options: OpsHarnessOptions = {}): Promise<O
     limits: { maxMessageBytes: 1 << 20, maxDepth: 32, maxBatchCount: 64 },
     log: pino({ level: process.env.KMIPD_TEST_LOG ?? 'silent' }),
     clock: options.clock,
+    ...(options.audit ? { audit: options.audit } : {}),
     services: {
       openUnit: (scope) => store.begin({ tenant: scope }),
       keys,

@@ -156,8 +156,12 @@ function externalServer(adminUrl: string): TestPostgresServer {
 
 /** A fresh run directory, owned by `postgres` when we are root (see the header). */
 export function privateRunDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kmipd-pg-'));
-  if (asRoot()) chownSync(dir, postgresUid(), postgresGid());
+  // As root the server runs as `postgres`, which must be able to reach the directory: /tmp, not a
+  // TMPDIR that may sit under root's home.
+  const dir = mkdtempSync(path.join(asRoot() && existsSync('/tmp') ? '/tmp' : tmpdir(), 'kmipd-pg-'));
+  // Without a postgres user there is no PostgreSQL to start: leave the directory as it is, and
+  // let createTestDatabase() fail (CI) or describePostgres skip (locally), not the whole run.
+  if (asRoot() && spawnSync('id', ['-u', 'postgres']).status === 0) chownSync(dir, postgresUid(), postgresGid());
   return dir;
 }
 

@@ -72,13 +72,16 @@ export interface PostgresObjectStore extends ObjectStore {
   explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty';
 }
 
-/** A write another PostgreSQL store module adds to a unit (UnitOfWork.attach, K8 rotation): SQL in the unit's transaction. */
+/**
+ * A write another PostgreSQL store module adds to a unit (UnitOfWork.attach): statements on the
+ * unit's own transaction, run after its object writes, all or nothing with them.
+ */
 export interface PostgresUnitWrite extends UnitWrite {
   readonly backend: 'postgres';
-  apply(client: Queryable): Promise<void>;
+  apply(client: pg.PoolClient): Promise<void>;
 }
 
-export function postgresUnitWrite(apply: (client: Queryable) => Promise<void>): PostgresUnitWrite {
+export function postgresUnitWrite(apply: (client: pg.PoolClient) => Promise<void>): PostgresUnitWrite {
   return { backend: 'postgres', apply };
 }
 
@@ -199,14 +202,13 @@ class PostgresStore implements PostgresObjectStore {
     }
   }
 
-  /** Writes one unit's buffer in one transaction; counts it. */
-  async commitUnit(tenant: string | null, writes: Pending[], attached: readonly UnitWrite[] = []): Promise<void> {
+  /** Writes one unit's buffer, then its attached writes, in one transaction; counts it. */
+  async commitUnit(tenant: string | null, writes: Pending[], attached: PostgresUnitWrite[]): Promise<void> {
     const ordered = inLockOrder(writes);
     try {
       await this.transaction(async (c) => {
         for (const p of ordered) await applyPending(c, tenant, p, true);
-        // Same transaction as the object writes: a throwing attached write undoes them too.
-        for (const w of attached) await (w as PostgresUnitWrite).apply(c);
+        for (const w of attached) await w.apply(c);
       });
     } catch (err) {
       this.counters.unitsFailed++;
@@ -259,8 +261,6 @@ async function applyPending(db: Queryable, tenant: string | null, p: Pending, ch
 }
 
 class PostgresUnit extends BufferedUnit {
-  protected readonly backend = 'postgres';
-
   constructor(
     private readonly store: PostgresStore,
     scope: Scope,
@@ -285,7 +285,13 @@ class PostgresUnit extends BufferedUnit {
     return this.store.query((db) => byKekVersion(db, kekVersion, this.scope.tenant, limit));
   }
 
+  protected acceptWrite(write: UnitWrite): void {
+    if (write.backend !== 'postgres' || typeof (write as Partial<PostgresUnitWrite>).apply !== 'function') {
+      throw new StoreError('InvalidObject', `a ${write.backend} write cannot join a PostgreSQL unit of work`);
+    }
+  }
+
   protected write(writes: Pending[], attached: UnitWrite[]): Promise<void> {
-    return this.store.commitUnit(this.scope.tenant, writes, attached);
+    return this.store.commitUnit(this.scope.tenant, writes, attached as PostgresUnitWrite[]);
   }
 }

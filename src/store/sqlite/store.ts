@@ -194,8 +194,6 @@ function applyPending(rows: ObjectRows, tenant: string | null, p: Pending, check
 }
 
 class SqliteUnit extends BufferedUnit {
-  protected readonly backend = 'sqlite';
-
   constructor(
     private readonly store: SqliteStore,
     scope: Scope,
@@ -220,14 +218,21 @@ class SqliteUnit extends BufferedUnit {
     return this.store.rows.byKekVersion(kekVersion, this.scope.tenant, limit);
   }
 
-  protected write(writes: Pending[], attached: UnitWrite[]): Promise<void> {
+  protected acceptWrite(write: UnitWrite): void {
+    if (write.backend !== 'sqlite' || typeof (write as Partial<SqliteUnitWrite>).apply !== 'function') {
+      throw new StoreError('InvalidObject', `a ${write.backend} write cannot join a SQLite unit of work`);
+    }
+  }
+
+  protected write(writes: Pending[], attachedWrites: UnitWrite[]): Promise<void> {
+    const attached = attachedWrites as SqliteUnitWrite[];
     const { rows } = this.store;
     const tenant = this.scope.tenant;
     return this.store.committer.submit(() => {
       try {
         for (const p of writes) applyPending(rows, tenant, p, true);
         // Same savepoint as the object writes: a throwing attached write undoes them too.
-        for (const w of attached) (w as SqliteUnitWrite).apply();
+        for (const w of attached) w.apply();
       } catch (err) {
         throw err instanceof StoreError ? err : new StoreError('Io', 'store write failed', { cause: err });
       }

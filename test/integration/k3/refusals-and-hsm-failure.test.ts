@@ -86,6 +86,9 @@ function failingFactory(control: { mode: FailMode }): ExecutorFactory {
         if (control.mode === 'after') throw new HsmError('SessionLost', 'HSM session lost while generating key material (CKR_DEVICE_REMOVED)', { ckr: 'CKR_DEVICE_REMOVED' });
         return pm;
       },
+      generateKeyPair: (spec, b) => real.generateKeyPair(spec, b),
+      signEcdsaDigest: (c, d, digest) => real.signEcdsaDigest(c, d, digest),
+      verifyEcdsaDigest: (c, q, digest, sig) => real.verifyEcdsaDigest(c, q, digest, sig),
       protect: (p, b) => real.protect(p, b),
       reveal: (pm, b) => real.reveal(pm, b),
       rewrap: (pm, b, v) => real.rewrap(pm, b, v),

@@ -9,7 +9,7 @@ import type { BatchItemRequest } from '../../../src/client/request.js';
 import type { KmipVersion } from '../../../src/kmip/version.js';
 import { openOpsHarness, type OpsHarness } from '../../support/ops-harness.js';
 import { describeHsm } from '../../support/softhsm.js';
-import { attr, bytes, child, enumeration, expectFailure, int, okPayload, ops, struct, uidNode, uidOf, v14, v21 } from '../../support/lifecycle-requests.js';
+import { attr, bytes, child, enumeration, expectFailure, int, materialOf, okPayload, ops, struct, uidNode, uidOf, v14, v21 } from '../../support/lifecycle-requests.js';
 
 const OP = Enum.Operation;
 const BCM = Enum.BlockCipherMode;
@@ -138,6 +138,24 @@ describeHsm('Encrypt, Decrypt, MAC, MAC Verify, RNG Retrieve', () => {
         expect(bytesOf(okPayload(await h.send(version, [decryptItem(uid, ct, { params, iv })])), Tag.Data)).toEqual(data);
       });
 
+      it('AES-XTS under a created 256-bit key (AX-M-1): the server picks the tweak; node:crypto agrees', async () => {
+        const xts = cryptoParams(BCM.XTS);
+        const created = await h.send(version, [
+          ops.createKey(version, CA.AES, 256, M.Encrypt | M.Decrypt, [xts]),
+          ops.activate(),
+          ops.get(undefined),
+        ]);
+        const uid = uidOf(okPayload(created, 0));
+        const key = Buffer.from(materialOf(okPayload(created, 2)));
+        const p = okPayload(await h.send(version, [encryptItem(uid, data)]));
+        const tweak = bytesOf(p, Tag.IVCounterNonce);
+        expect(tweak.length).toBe(16);
+        const ct = bytesOf(p, Tag.Data);
+        expect(ct).toEqual(reference('aes-128-xts', key, tweak, data, false));
+        expect(bytesOf(okPayload(await h.send(version, [decryptItem(uid, ct, { iv: tweak })])), Tag.Data)).toEqual(data);
+        expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(15))]), 'InvalidField');
+      });
+
       for (const [label, params, ivLength] of [
         ['CBC', cryptoParams(BCM.CBC, [enumeration(Tag.PaddingMethod, PM.PKCS5)]), 16],
         ['CTR', cryptoParams(BCM.CTR), 16],
@@ -166,16 +184,17 @@ describeHsm('Encrypt, Decrypt, MAC, MAC Verify, RNG Retrieve', () => {
         expect(bytesOf(okPayload(res, 2), Tag.Data)).toEqual(reference('aes-128-ecb', key, null, data.subarray(0, 16), false));
       });
 
-      it('refuses a CBC decrypt without IV, misaligned data, AAD outside GCM, unsupported modes and streaming', async () => {
+      it('refuses a CBC decrypt without IV, misaligned data, AAD outside GCM, unsupported modes and orphaned stream pieces', async () => {
         const uid = await activeKey(version, Buffer.alloc(16, 0x22), M.Encrypt | M.Decrypt);
         const cbc = cryptoParams(BCM.CBC);
         expectFailure(await h.send(version, [decryptItem(uid, Buffer.alloc(32), { params: cbc })]), 'InvalidMessage');
         expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(15), { params: cryptoParams(BCM.ECB) })]), 'InvalidField');
         expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(16), { params: cryptoParams(BCM.ECB), aad: Buffer.alloc(4) })]), 'InvalidField');
-        expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(16), { params: cryptoParams(BCM.XTS) })]), 'FeatureNotSupported');
+        expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(16), { params: cryptoParams(BCM.OFB) })]), 'FeatureNotSupported');
         expectFailure(await h.send(version, [encryptItem(uid, Buffer.alloc(16))]), 'InvalidField');
-        const streamed = encryptItem(uid, Buffer.alloc(16), { params: cryptoParams(BCM.ECB), extra: [bool(Tag.InitIndicator, true)] });
-        expectFailure(await h.send(version, [streamed]), 'FeatureNotSupported');
+        // Streamed operations: crypto-streams.test.ts. A piece without its Correlation Value:
+        const orphan = encryptItem(uid, Buffer.alloc(16), { params: cryptoParams(BCM.ECB), extra: [bool(Tag.InitIndicator, false)] });
+        expectFailure(await h.send(version, [orphan]), 'InvalidField');
       });
 
       it('refuses keys that are not Active or whose usage mask does not allow the operation', async () => {

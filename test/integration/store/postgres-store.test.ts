@@ -11,6 +11,7 @@ import {
   StoreSchemaTooNew,
   openPostgresStore,
   postgresSchemaVersion,
+  postgresUnitWrite,
   type PostgresObjectStore,
   type StoredObject,
 } from '../../../src/store/index.js';
@@ -243,6 +244,27 @@ describePostgres('PostgreSQL object store', () => {
     expect(settings).toEqual({ sc: 'on', sp: schemaOf(url) });
     const uid = await create(store, 't', 'durable');
     expect(await store.begin({ tenant: 't' }).get(uid)).toBeDefined();
+  });
+
+  it('attached writes run in the unit\'s transaction: all or nothing with its objects; other backends refused', async () => {
+    const store = await open();
+    await store.transaction(async (c) => {
+      await c.query('CREATE TABLE schedule (uid text PRIMARY KEY)');
+    });
+    const unit = store.begin({ tenant: 't' });
+    const uid = store.newUid();
+    unit.insert(symmetricKey(uid, 't', 'scheduled'));
+    unit.attach(postgresUnitWrite(async (c) => void (await c.query('INSERT INTO schedule VALUES ($1)', [uid]))));
+    await unit.commit();
+    expect(await queryAt(url, 'SELECT uid FROM schedule')).toEqual([{ uid }]);
+
+    const failing = store.begin({ tenant: 't' });
+    const lost = store.newUid();
+    failing.insert(symmetricKey(lost, 't', 'never'));
+    failing.attach(postgresUnitWrite(async (c) => void (await c.query('INSERT INTO schedule VALUES ($1)', [uid])))); // duplicate key
+    await expect(failing.commit()).rejects.toThrow(StoreError);
+    expect(await store.begin({ tenant: 't' }).get(lost)).toBeUndefined();
+    expect(() => store.begin({ tenant: 't' }).attach({ backend: 'sqlite' })).toThrow(/cannot join a PostgreSQL unit/);
   });
 
   it('backup() says a PostgreSQL deployment is backed up with the server tools', async () => {

@@ -15,7 +15,7 @@ const window = { fromSeconds: T0 - 10n, toSeconds: T0 + 10n };
 const NOW = '2024-05-01T12:00:00+00:00';
 
 function ctx(partial: Partial<ItemContext> = {}): ItemContext {
-  return { operation: undefined, randomMaterial: false, serverChoseIv: false, requestPayload: undefined, ...partial };
+  return { operation: undefined, randomMaterial: false, serverChoseIv: false, requestData: 'none', requestPayload: undefined, ...partial };
 }
 
 function compare(expectedXml: string, actualXml: string, contexts: ItemContext[] = [ctx()], bindings = new Bindings(), captures = new Map()): Difference | undefined {
@@ -177,7 +177,16 @@ describe('random key material and digests of generated keys', () => {
     const [e, a] = payloadPair(uid('k') + bytes('Data', '0102'), uid('k') + bytes('Data', 'ffff'), 'Encrypt');
     expect(compare(e, a, [ctx({ operation: 'Encrypt', randomMaterial: true })])).toBeUndefined();
     const [e2, a2] = payloadPair(uid('k') + bytes('Data', '0102'), uid('k') + bytes('Data', 'ffff'), 'Decrypt');
-    expect(compare(e2, a2, [ctx({ operation: 'Decrypt', randomMaterial: true })])?.path).toBe('BatchItem/ResponsePayload/Data');
+    expect(compare(e2, a2, [ctx({ operation: 'Decrypt', randomMaterial: true, requestData: 'replayed' })])?.path).toBe('BatchItem/ResponsePayload/Data');
+  });
+
+  it('accepts other plaintext from a literal ciphertext under a generated key (CS-BC-M-2), never under a registered key', () => {
+    const [e, a] = payloadPair(uid('k') + bytes('Data', '0102'), uid('k') + bytes('Data', 'ffff'), 'Decrypt');
+    expect(compare(e, a, [ctx({ operation: 'Decrypt', randomMaterial: true, requestData: 'literal' })])).toBeUndefined();
+    expect(compare(e, a, [ctx({ operation: 'Decrypt', randomMaterial: false, requestData: 'literal' })])?.path).toBe('BatchItem/ResponsePayload/Data');
+    // The rule frees Data only: the identifier is still compared.
+    const [e2, a2] = payloadPair(uid('k') + bytes('Data', '0102'), uid('other') + bytes('Data', 'ffff'), 'Decrypt');
+    expect(compare(e2, a2, [ctx({ operation: 'Decrypt', randomMaterial: true, requestData: 'literal' })])?.path).toBe('BatchItem/ResponsePayload/UniqueIdentifier');
   });
 });
 

@@ -126,6 +126,42 @@ describe('generated keys', () => {
   });
 });
 
+describe('Decrypt under a generated key (CS-BC-M-2)', () => {
+  const activate = req(reqItem('Activate', uid('$UNIQUE_IDENTIFIER_0')));
+  const activated = resp([ok('Activate', uid('$UNIQUE_IDENTIFIER_0'))]);
+  const decrypted = resp([ok('Decrypt', uid('$UNIQUE_IDENTIFIER_0') + bytes('Data', '01020304'))]);
+  /** A server whose Decrypt answers `plain` for any ciphertext it did not produce itself. */
+  const server = (plain: string) =>
+    new FakeKmip({ now: clock, handle: (op, payload, s) => {
+      if (op !== 'Decrypt') return undefined;
+      const data = findDeep(payload, Tag.Data);
+      const hex = data?.type === 'ByteString' ? Buffer.from(data.value).toString('hex') : '';
+      const id = findDeep(payload, Tag.UniqueIdentifier);
+      return ok('Decrypt', uid(id?.type === 'TextString' ? id.value : '') + bytes('Data', s.ciphertexts.get(hex) ?? plain));
+    } });
+
+  it('accepts any plaintext for the vendor’s literal ciphertext', async () => {
+    const decrypt = req(reqItem('Decrypt', uid('$UNIQUE_IDENTIFIER_0') + bytes('Data', 'fd912d10')));
+    const r = await runner(server('99999999')).runFile(file('CS-BC-M-2-14', createReq(), createResp(), activate, activated, decrypt, decrypted));
+    expect(r.verdict).toBe('pass');
+  });
+
+  it('still compares the plaintext of a ciphertext replayed from this run’s Encrypt', async () => {
+    const encrypt = req(reqItem('Encrypt', uid('$UNIQUE_IDENTIFIER_0') + bytes('Data', '01020304') + bytes('IVCounterNonce', '00000000')));
+    const encrypted = resp([ok('Encrypt', uid('$UNIQUE_IDENTIFIER_0') + bytes('Data', 'e768203b'))]);
+    const decrypt = req(reqItem('Decrypt', uid('$UNIQUE_IDENTIFIER_0') + bytes('Data', 'e768203b')));
+    const honest = await runner(server('99999999')).runFile(file('X-M-1-14', createReq(), createResp(), activate, activated, encrypt, encrypted, decrypt, decrypted));
+    expect(honest.verdict).toBe('pass');
+    // A server that decrypts its own ciphertext wrongly is caught.
+    const liar = server('99999999');
+    liar.ciphertexts.set = function (k: string) {
+      return Map.prototype.set.call(this, k, '99999999') as Map<string, string>;
+    };
+    const r = await runner(liar).runFile(file('X-M-1-14', createReq(), createResp(), activate, activated, encrypt, encrypted, decrypt, decrypted));
+    expect(r).toMatchObject({ verdict: 'fail', difference: { request: 4, path: 'BatchItem/ResponsePayload/Data' } });
+  });
+});
+
 describe('clean-up', () => {
   it('destroys what a file created and left, and only that', async () => {
     const server = new FakeKmip({ now: clock });

@@ -3,12 +3,15 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  ENVELOPE_FORMAT_DER,
   MAX_MATERIAL_BYTES,
   checkBinding,
   decodeEnvelope,
   encodeEnvelope,
   macInput,
   rfc5649WrappedLength,
+  roundUp8,
+  trimDer,
   trimUnwrapped,
 } from '../../../src/hsm/envelope.js';
 import { HsmError } from '../../../src/hsm/errors.js';
@@ -131,5 +134,40 @@ describe('checkBinding', () => {
 
   it('bounds material at 64 KiB', () => {
     expect(MAX_MATERIAL_BYTES).toBe(65536);
+  });
+});
+
+describe('format 2 (a DER private key of unknown exact length)', () => {
+  // A 9-byte DER SEQUENCE (30 07 + 7 content bytes) padded with zeros to 16.
+  const der = hex('30 07 02 01 01 04 02 aa bb');
+  const padded = Buffer.concat([der, Buffer.alloc(7)]);
+
+  it('records the padded length and cuts the value at the end of its DER', () => {
+    const env = encodeEnvelope(16, Buffer.alloc(rfc5649WrappedLength(16)), ENVELOPE_FORMAT_DER);
+    expect(env.subarray(0, 5)).toEqual(hex('02 00000010'));
+    expect(decodeEnvelope(env)).toMatchObject({ format: 2, plaintextLength: 16 });
+    const input = Buffer.from(padded);
+    const out = trimDer(input, 16);
+    expect(out).toEqual(der);
+    expect(input.every((b) => b === 0)).toBe(true);
+  });
+
+  it('reads long-form DER lengths (X.690 §8.1.3.5)', () => {
+    const body = Buffer.alloc(300, 1);
+    const long = Buffer.concat([hex('30 82 01 2c'), body]);
+    const p = Buffer.concat([long, Buffer.alloc(roundUp8(long.length) - long.length)]);
+    expect(trimDer(Buffer.from(p), p.length)).toEqual(long);
+  });
+
+  it('refuses a format-2 envelope whose length is not padded, a non-zero tail, and non-DER values', () => {
+    expect(codeOf(() => decodeEnvelope(encodeEnvelope(9, Buffer.alloc(rfc5649WrappedLength(9)), ENVELOPE_FORMAT_DER)))).toBe('IntegrityFailure');
+    const dirty = Buffer.from(padded);
+    dirty[15] = 1;
+    expect(codeOf(() => trimDer(dirty, 16))).toBe('IntegrityFailure');
+    expect(codeOf(() => trimDer(Buffer.concat([hex('04 07'), der.subarray(2), Buffer.alloc(7)]), 16))).toBe('IntegrityFailure');
+    // A DER shorter than the padding allows (8 or more trailing zeros) was not what was wrapped.
+    expect(codeOf(() => trimDer(Buffer.concat([hex('30 01 00'), Buffer.alloc(13)]), 16))).toBe('IntegrityFailure');
+    // A DER claiming more than the value holds.
+    expect(codeOf(() => trimDer(Buffer.concat([hex('30 20'), Buffer.alloc(14)]), 16))).toBe('IntegrityFailure');
   });
 });
