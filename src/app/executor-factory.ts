@@ -11,16 +11,13 @@ import { openPkcs11Protector } from '../hsm/pkcs11-protector.js';
 import type { HsmConfig } from '../hsm/config.js';
 import { enumValueName } from '../kmip/registry.js';
 import { createHandlerTable } from '../ops/index.js';
-import { openSqliteStore } from '../store/index.js';
+import { openStoreBackend, type StoreBackend } from '../store/backend.js';
 import type { ExecutorContext, ExecutorFactory } from '../cli/serve.js';
 import type { KmipdConfig } from '../config/config.js';
 import { DEFAULT_DURATION_BUCKETS } from '../observability/metrics.js';
-import { createAccessControl } from '../authz/access-control.js';
+import { createAccessControl, type CertificateAccessControl } from '../authz/access-control.js';
 import { createAuditTrail } from '../audit/trail.js';
-import { sqliteAccessStore } from '../store/sqlite/bindings.js';
-import { sqliteAuditStore } from '../store/sqlite/audit.js';
 import type { ConnectionGate } from '../server/listener.js';
-import { sqliteRotationStore } from '../store/sqlite/rotation.js';
 import { startRotation } from './rotation.js';
 
 export function packageVersion(): string {
@@ -50,7 +47,26 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     await keys.close();
     throw err;
   }
-  const store = await openSqliteStore({ path: resolvePath(dir, config.store.path) });
+  let backend: StoreBackend;
+  let access: CertificateAccessControl;
+  try {
+    backend = await openStoreBackend(config.store, dir, {
+      applicationName: `kmipd ${config.listen}`,
+      onIdleError: (err) => log.warn({ err: err.message, component: 'store' }, 'idle store connection failed'),
+    });
+  } catch (err) {
+    await keys.close();
+    throw err;
+  }
+  try {
+    // K7: certificates → (tenant, role) from the bindings in the store (every node's: K10).
+    access = await createAccessControl({ store: backend.access, log: log.child({ component: 'authz' }) });
+  } catch (err) {
+    await backend.close();
+    await keys.close();
+    throw err;
+  }
+  const store = backend.objects;
 
   const requests = metrics.counter({
     name: 'kmipd_requests_total',
@@ -64,10 +80,8 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     buckets: DEFAULT_DURATION_BUCKETS,
   });
 
-  // K7: certificates → (tenant, role) from the bindings in the store; one audit record per item,
-  // durable (group commit) before the response leaves.
-  const access = createAccessControl({ store: sqliteAccessStore(store.db), log: log.child({ component: 'authz' }) });
-  const audit = createAuditTrail({ store: sqliteAuditStore(store), log: log.child({ component: 'audit' }), explain: (p) => access.explain(p) });
+  // One audit record per item, durable before the response leaves.
+  const audit = createAuditTrail({ store: backend.audit, log: log.child({ component: 'audit' }), explain: (p) => access.explain(p) });
   const gate: ConnectionGate = {
     admits: (p) => access.admits(p),
     attach: (closeWhere) => access.onRevoked((fps) => void closeWhere((p) => fps.has(p.fingerprint))),
@@ -101,13 +115,14 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
   });
 
   // K8: the rotation scheduler, on the same store, HSM and audit trail as the requests.
-  const rotation = startRotation({ config: config.rotation, objects: store, rotation: sqliteRotationStore(store), keys, log, metrics, audit: (evs) => audit.record(evs) });
+  const rotation = startRotation({ config: config.rotation, objects: store, rotation: backend.rotation, keys, log, metrics, audit: (evs) => audit.record(evs) });
 
   health.register('hsm', async () => {
     const h = await keys.health();
     return { ok: h.ok, detail: h.detail };
   });
-  health.register('store', () => ({ ok: true, detail: `${store.stats().unitsCommitted} units committed` }));
+  // A real query for PostgreSQL (bounded), so a load balancer takes a node that lost its database out.
+  health.register('store', () => backend.health());
 
   return {
     execute: (message, conn) => executor.execute(message, conn),
@@ -115,7 +130,7 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     async close() {
       await rotation.stop();
       access.close();
-      await store.close();
+      await backend.close();
       await keys.close();
     },
   };

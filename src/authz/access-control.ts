@@ -4,15 +4,18 @@
  * AccessControl: identify() maps the verified certificate to (tenant, role) through the binding
  * rules, refusing revoked certificates; authorize() consults the role table.
  *
- * Bindings and revocations are read into memory and reloaded only when the database changed
- * (PRAGMA data_version: one cheap statement per message). A timer does the same check so that a
- * revocation closes open connections at once, even idle ones.
+ * Bindings and revocations are read into memory and reloaded only when the database changed.
+ * With SQLite that check is one cheap synchronous statement per message, so a change is seen by
+ * the next request. With PostgreSQL it is a query, so it runs on the poll timer instead: a change
+ * made on any node (or by the CLI) is seen by every node within one poll period plus one query
+ * (REVOCATION_BOUND_MS documents the bound). The timer also closes open connections of a
+ * certificate revoked meanwhile, even idle ones.
  */
 import type { Logger } from 'pino';
 import type { Principal } from '../dispatch/types.js';
 import { enumValueName } from '../kmip/registry.js';
 import type { AccessControl, Decision, Identity } from '../ops/types.js';
-import type { AccessStore, RoleBinding } from '../store/access-types.js';
+import type { AccessSnapshot, AccessStore, RoleBinding } from '../store/access-types.js';
 import { describeRule, firstMatch } from './binding-rules.js';
 import { certificateFacts } from './certificate-facts.js';
 import { parseRole, ROLES, roleAllows } from './roles.js';
@@ -20,9 +23,16 @@ import { parseRole, ROLES, roleAllows } from './roles.js';
 export interface AccessControlOptions {
   store: AccessStore;
   log: Logger;
-  /** How often open connections are checked against new revocations. Default 250 ms; 0: never. */
+  /** How often the database is checked for changes (bindings, revocations). Default 250 ms; 0: never. */
   pollMs?: number;
 }
+
+export const DEFAULT_ACCESS_POLL_MS = 250;
+/**
+ * The documented bound for a binding change or revocation made anywhere to take effect on every
+ * node: one poll period, plus a reload query, with room for a busy event loop.
+ */
+export const REVOCATION_BOUND_MS = 1_000;
 
 export interface CertificateAccessControl extends AccessControl {
   /** Why identify() refused this principal (for the audit trail), or its binding. */
@@ -32,7 +42,7 @@ export interface CertificateAccessControl extends AccessControl {
   /** Called with the fingerprints newly revoked since the last reload. */
   onRevoked(listener: (fingerprints: ReadonlySet<string>) => void): void;
   /** Reloads now if the database changed (the poll timer calls this). */
-  refresh(): void;
+  refresh(): Promise<void>;
   close(): void;
 }
 
@@ -42,26 +52,47 @@ interface Snapshot {
   revoked: Set<string>;
 }
 
-export function createAccessControl(options: AccessControlOptions): CertificateAccessControl {
+export async function createAccessControl(options: AccessControlOptions): Promise<CertificateAccessControl> {
   const { store, log } = options;
   const listeners: ((fps: ReadonlySet<string>) => void)[] = [];
-  let snap: Snapshot = load();
+  const toSnapshot = (a: AccessSnapshot): Snapshot => ({ counter: a.counter, bindings: a.bindings, revoked: new Set(a.revocations.map((r) => r.fingerprint)) });
+  const initial = store.changedSince(undefined);
+  // A store that answers synchronously is asked on every message; others only by the timer.
+  const synchronous = !(initial instanceof Promise);
+  const first = await initial;
+  if (first === undefined) throw new Error('access store returned no initial snapshot');
+  let snap: Snapshot = toSnapshot(first);
   /** Refusals already logged, so a misbehaving client does not flood the log (its burst is warned separately). */
   const refusedLogged = new Set<string>();
+  let inFlight: Promise<void> | undefined;
 
-  function load(): Snapshot {
-    const counter = store.changeCounter();
-    return { counter, bindings: store.listBindings(), revoked: new Set(store.listRevocations().map((r) => r.fingerprint)) };
-  }
-
-  function refresh(): void {
-    if (store.changeCounter() === snap.counter) return;
+  function apply(next: AccessSnapshot | undefined): void {
+    if (next === undefined || next.counter === snap.counter) return;
     const before = snap.revoked;
-    snap = load();
+    snap = toSnapshot(next);
     refusedLogged.clear();
     log.info({ bindings: snap.bindings.length, revoked: snap.revoked.size }, 'role bindings reloaded');
     const fresh = new Set([...snap.revoked].filter((fp) => !before.has(fp)));
     if (fresh.size > 0) for (const l of listeners) l(fresh);
+  }
+
+  /** Applies a synchronous answer at once; an asynchronous one when it arrives (one at a time). */
+  function refreshNow(): Promise<void> {
+    if (inFlight !== undefined) return inFlight;
+    const next = store.changedSince(snap.counter);
+    if (!(next instanceof Promise)) {
+      apply(next);
+      return Promise.resolve();
+    }
+    inFlight = next.then(apply).finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+
+  /** Per message: only a synchronous store is asked (a networked one is left to the timer). */
+  function refreshIfCheap(): void {
+    if (synchronous) void refreshNow();
   }
 
   type Match = { kind: 'revoked' } | { kind: 'unbound' } | { kind: 'bad-role'; rule: RoleBinding } | { kind: 'bound'; rule: RoleBinding; identity: Identity };
@@ -104,18 +135,22 @@ export function createAccessControl(options: AccessControlOptions): CertificateA
     }
   }
 
-  const timer = (options.pollMs ?? 250) > 0 ? setInterval(() => {
+  const reportFailure = (err: unknown): void => {
+    log.error({ err: err instanceof Error ? err.message : String(err) }, 'role bindings could not be reloaded');
+  };
+  const pollMs = options.pollMs ?? DEFAULT_ACCESS_POLL_MS;
+  const timer = pollMs > 0 ? setInterval(() => {
     try {
-      refresh();
+      refreshNow().catch(reportFailure);
     } catch (err) {
-      log.error({ err: err instanceof Error ? err.message : String(err) }, 'role bindings could not be reloaded');
+      reportFailure(err);
     }
-  }, options.pollMs ?? 250) : undefined;
+  }, pollMs) : undefined;
   timer?.unref();
 
   return {
     identify(principal) {
-      refresh();
+      refreshIfCheap();
       const m = match(principal);
       if (m.kind === 'bound') return m.identity;
       if (!refusedLogged.has(principal.fingerprint)) {
@@ -134,11 +169,11 @@ export function createAccessControl(options: AccessControlOptions): CertificateA
     },
     explain: (principal) => explainMatch(match(principal)),
     admits: (principal) => {
-      refresh();
+      refreshIfCheap();
       return !snap.revoked.has(principal.fingerprint);
     },
     onRevoked: (l) => void listeners.push(l),
-    refresh,
+    refresh: refreshNow,
     close: () => {
       if (timer !== undefined) clearInterval(timer);
     },

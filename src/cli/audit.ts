@@ -4,7 +4,6 @@
  * operation and result. Exit status of verify: 0 intact, 2 tampered.
  */
 import type { Command } from 'commander';
-import { sqliteAuditStore } from '../store/sqlite/audit.js';
 import { verifyChain } from '../audit/verify.js';
 import { parseBody } from '../audit/record.js';
 import { formatRecord, matchesFilter, parseSince, type AuditFilter } from '../audit/query.js';
@@ -22,9 +21,10 @@ export async function verifyDeploymentAudit(dir: string, expectHead?: string): P
     if (!m) throw new Error('--expect-head must be SEQ:HASH as printed by an earlier verify');
     expect = { seq: Number(m[1]), hash: m[2]!.toLowerCase() };
   }
-  return withDeploymentStore(dir, (store) => {
-    const audit = sqliteAuditStore(store);
-    const result = verifyChain(audit.rows(), audit.head(), expect);
+  return withDeploymentStore(dir, async ({ audit }) => {
+    // Rows and head from one snapshot: running nodes may keep appending meanwhile.
+    const { rows, head } = await audit.chain();
+    const result = verifyChain(rows, head, expect);
     const lines: string[] = [];
     if (result.ok) {
       lines.push(`audit trail intact: ${result.records} records`);
@@ -67,9 +67,9 @@ export function registerAuditCommands(program: Command): void {
         operation: opts.op,
         result: opts.result,
       };
-      const lines = await withDeploymentStore(opts.dir, (store) => {
+      const lines = await withDeploymentStore(opts.dir, async ({ audit }) => {
         const out: string[] = [];
-        for (const row of sqliteAuditStore(store).rows({ sinceMs: filter.sinceMs })) {
+        for (const row of await audit.rows({ sinceMs: filter.sinceMs })) {
           const rec = parseBody(row.body);
           if (rec === undefined) {
             out.push(`#${row.seq} (unreadable record: run audit verify)`);

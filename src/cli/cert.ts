@@ -34,12 +34,9 @@ function writeFile(path: string, data: string | Buffer, mode: number): void {
 }
 
 async function recordAndBind(dir: string, name: string, issued: IssuedCertificate, role: string, tenant: string): Promise<void> {
-  await withDeploymentStore(dir, (store, access) => {
-    store.db.transaction(() => {
-      access.recordCertificate({ ...issued, name, issuedAt: Date.now() });
-      access.addBinding({ field: 'fingerprint', value: issued.fingerprint, tenant, role, note: `certs/${name}.crt` });
-    })();
-  });
+  await withDeploymentStore(dir, (_s, access) =>
+    access.recordCertificate({ ...issued, name, issuedAt: Date.now() }, { field: 'fingerprint', value: issued.fingerprint, tenant, role, note: `certs/${name}.crt` }),
+  );
 }
 
 function days(text: string): number {
@@ -109,11 +106,11 @@ export function registerCertCommands(program: Command): void {
     .option('--reason <text>', 'recorded with the revocation')
     .argument('<name-or-fingerprint>')
     .action(async (target: string, opts: { dir: string; reason?: string }) => {
-      const msg = await withDeploymentStore(opts.dir, (_s, access) => {
-        const known = access.findCertificate(target) ?? access.findCertificate(normaliseFingerprint(target));
+      const msg = await withDeploymentStore(opts.dir, async (_s, access) => {
+        const known = (await access.findCertificate(target)) ?? (await access.findCertificate(normaliseFingerprint(target)));
         const fingerprint = known?.fingerprint ?? normaliseFingerprint(target);
         if (known === undefined && !/^[0-9a-f]{64}$/.test(fingerprint)) throw new Error(`no certificate named "${target}", and it is not a SHA-256 fingerprint`);
-        const fresh = access.revoke({ fingerprint, name: known?.name ?? null, revokedAt: Date.now(), reason: opts.reason ?? null });
+        const fresh = await access.revoke({ fingerprint, name: known?.name ?? null, revokedAt: Date.now(), reason: opts.reason ?? null });
         return `${fresh ? 'revoked' : 'already revoked'}: ${known?.name ?? '(external certificate)'} ${fingerprint}`;
       });
       process.stdout.write(`${msg}\n`);
@@ -124,18 +121,18 @@ export function registerCertCommands(program: Command): void {
     .description('certificates issued here, with expiry, tenant, role and revocation')
     .requiredOption('--dir <dir>', 'deployment directory')
     .action(async (opts: { dir: string }) => {
-      const lines = await withDeploymentStore(opts.dir, (_s, access) => {
-        const bindings = access.listBindings();
-        const revoked = new Map(access.listRevocations().map((r) => [r.fingerprint, r]));
+      const lines = await withDeploymentStore(opts.dir, async (_s, access) => {
+        const bindings = await access.listBindings();
+        const revoked = new Map((await access.listRevocations()).map((r) => [r.fingerprint, r]));
         const now = Date.now();
-        const rows = access.listCertificates().map((c) => {
+        const rows = (await access.listCertificates()).map((c) => {
           const b = bindings.find((x) => x.field === 'fingerprint' && x.value === c.fingerprint);
           const r = revoked.get(c.fingerprint);
           const status = r !== undefined ? `REVOKED ${formatDate(r.revokedAt)}` : c.notAfter < now ? 'EXPIRED' : 'valid';
           return `${c.name.padEnd(20)} expires ${formatDate(c.notAfter)}  ${(b ? `${b.tenant}/${b.role}` : '(no fingerprint binding)').padEnd(22)} ${status.padEnd(18)} ${c.fingerprint.slice(0, 16)}…  ${c.subject}`;
         });
         for (const r of revoked.values()) {
-          if (!access.findCertificate(r.fingerprint)) rows.push(`${'(external)'.padEnd(20)} REVOKED ${formatDate(r.revokedAt)} ${r.fingerprint}`);
+          if (!(await access.findCertificate(r.fingerprint))) rows.push(`${'(external)'.padEnd(20)} REVOKED ${formatDate(r.revokedAt)} ${r.fingerprint}`);
         }
         return rows;
       });

@@ -6,10 +6,11 @@
  * The PIN comes from the deployment's PIN file or environment variable, never the command line.
  */
 import type { Command } from 'commander';
-import { loadConfig, resolvePath } from '../config/config.js';
+import { loadConfig } from '../config/config.js';
 import { hsmConfigOf } from '../app/executor-factory.js';
 import { openPkcs11Protector, type Pkcs11Protector } from '../hsm/pkcs11-protector.js';
-import { openSqliteStore, type SqliteObjectStore } from '../store/index.js';
+import type { ObjectStore } from '../store/index.js';
+import { openStoreBackend } from '../store/backend.js';
 import {
   DEFAULT_ROTATION_BATCH,
   DEFAULT_ROTATION_GRACE_MS,
@@ -22,15 +23,15 @@ import { progressReporter } from '../maintenance/progress-report.js';
 type Print = (text: string) => void;
 const stdout: Print = (t) => process.stdout.write(`${t}\n`);
 
-async function withDeployment<T>(dir: string, fn: (keys: Pkcs11Protector, store: SqliteObjectStore) => Promise<T>): Promise<T> {
+async function withDeployment<T>(dir: string, fn: (keys: Pkcs11Protector, store: ObjectStore) => Promise<T>): Promise<T> {
   const config = loadConfig(dir);
   const keys = await openPkcs11Protector(hsmConfigOf(config, dir));
   try {
-    const store = await openSqliteStore({ path: resolvePath(dir, config.store.path) });
+    const backend = await openStoreBackend(config.store, dir, { applicationName: 'kmipd hsm' });
     try {
-      return await fn(keys, store);
+      return await fn(keys, backend.objects);
     } finally {
-      await store.close();
+      await backend.close();
     }
   } finally {
     await keys.close();

@@ -6,18 +6,22 @@
  * It never overwrites: an existing deployment holds the CA key that signed every appliance's
  * certificate and the token that protects every stored key, and replacing either loses them.
  * If any step fails, what this run created is removed again, so a retry starts clean.
+ *
+ * `--store postgres://...` (K10) puts the objects, bindings and audit trail in an existing
+ * PostgreSQL database instead of data/: its schema is created (migrations), and the database must
+ * not already hold a deployment. A password in the URL is moved to DIR/store-password (mode 0600) so the config file carries none. Further nodes reuse this directory (its
+ * certificates, config and HSM token settings); they do not run init.
  */
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CONFIG_FILE_NAME, defaultConfig, parseConfig, parseHostPort } from '../config/config.js';
+import { CONFIG_FILE_NAME, defaultConfig, defaultPostgresStore, parseConfig, parseHostPort, redactUrl } from '../config/config.js';
 import type { KmipdConfig } from '../config/config.js';
 import { generatePin, provisionSoftHsmToken } from '../hsm/token.js';
 import { openPkcs11Protector } from '../hsm/pkcs11-protector.js';
 import { createCa, issueClientCert, issueServerCert, writePemPair } from '../pki/dev-pki.js';
-import { openSqliteStore } from '../store/index.js';
-import { sqliteAccessStore } from '../store/sqlite/bindings.js';
+import { openStoreBackend } from '../store/backend.js';
 import { describeCertificate } from '../authz/cert-issuance.js';
 
 export interface InitOptions {
@@ -29,6 +33,8 @@ export interface InitOptions {
   serverNames?: readonly string[];
   /** Validity of the issued leaf certificates in days (default 825). */
   days?: number;
+  /** A PostgreSQL URL: keep objects, bindings and the audit trail there instead of data/kmipd.db. */
+  store?: string;
   /** softhsm2-util binary (tests may point elsewhere). */
   softhsmUtil?: string;
   /** Receives the human-readable summary; defaults to stdout. */
@@ -47,7 +53,23 @@ export class DeploymentExistsError extends Error {
 }
 
 /** The top-level entries a deployment consists of; any of them present means "already initialised". */
-const DEPLOYMENT_ENTRIES = [CONFIG_FILE_NAME, 'certs', 'hsm', 'data'] as const;
+const DEPLOYMENT_ENTRIES = [CONFIG_FILE_NAME, 'certs', 'hsm', 'data', 'store-password'] as const;
+
+/** The store settings for `--store URL`, and the password taken out of the URL (if it had one). */
+function postgresStoreOf(url: string): { store: ReturnType<typeof defaultPostgresStore>; password: string | undefined } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`--store: not a URL: ${redactUrl(url)} (expected postgres://user@host:port/database)`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new Error(`--store: expected a postgres:// URL, got ${u.protocol}//`);
+  const password = u.password === '' ? undefined : decodeURIComponent(u.password);
+  u.password = '';
+  const store = defaultPostgresStore(u.toString());
+  if (password !== undefined) store.passwordFile = 'store-password';
+  return { store, password };
+}
 
 /** Wildcard listen addresses are not names a client can connect to, so they get no SAN. */
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
@@ -76,6 +98,8 @@ export async function initDeployment(dirArg: string, options: InitOptions = {}):
   const config = defaultConfig();
   if (options.listen !== undefined) config.listen = options.listen;
   if (options.adminListen !== undefined) config.admin.listen = options.adminListen;
+  const pg = options.store === undefined ? undefined : postgresStoreOf(options.store);
+  if (pg !== undefined) config.store = pg.store;
   // Validate before creating anything, so a bad --listen leaves no debris.
   parseConfig(config);
   const listenHost = parseHostPort(config.listen).host;
@@ -137,19 +161,34 @@ export async function initDeployment(dirArg: string, options: InitOptions = {}):
     }
 
     // --- data and config -------------------------------------------------------------------
-    mkdir(join(dir, 'data'));
+    if (config.store.kind === 'sqlite') {
+      mkdir(join(dir, 'data'));
+      const dbPath = resolve(dir, config.store.path);
+      track(dbPath, `${dbPath}-wal`, `${dbPath}-shm`);
+    } else if (pg?.password !== undefined) {
+      const pwPath = join(dir, 'store-password');
+      writeFileSync(pwPath, `${pg.password}\n`, { mode: 0o600, flag: 'wx' });
+      chmodSync(pwPath, 0o600);
+      track(pwPath);
+    }
     // The admin certificate is bound to Admin (all tenants) by its fingerprint, so the operator
     // can connect at once; everyone else gets a binding with `kmipd cert issue` or `role bind`.
-    const dbPath = resolve(dir, config.store.path);
-    const store = await openSqliteStore({ path: dbPath });
-    track(dbPath, `${dbPath}-wal`, `${dbPath}-shm`);
+    // Opening the store creates its schema (SQLite file, or the PostgreSQL migrations).
+    const backend = await openStoreBackend(config.store, dir, { applicationName: 'kmipd init' });
     try {
-      const access = sqliteAccessStore(store.db);
+      if (backend.kind === 'postgres' && (await backend.access.listBindings()).length > 0) {
+        throw new DeploymentExistsError(
+          `refusing to initialise against ${backend.location}: the database already holds a deployment (role bindings); ` +
+            'to add a node, give it a copy of that deployment directory instead of running init',
+        );
+      }
       const facts = describeCertificate(admin.cert);
-      access.recordCertificate({ ...facts, name: 'admin', issuedAt: Date.now() });
-      access.addBinding({ field: 'fingerprint', value: facts.fingerprint, tenant: 'default', role: 'Admin', note: 'certs/admin.crt (kmipd init)' });
+      await backend.access.recordCertificate(
+        { ...facts, name: 'admin', issuedAt: Date.now() },
+        { field: 'fingerprint', value: facts.fingerprint, tenant: 'default', role: 'Admin', note: 'certs/admin.crt (kmipd init)' },
+      );
     } finally {
-      await store.close();
+      await backend.close();
     }
     const configPath = join(dir, CONFIG_FILE_NAME);
     // The whole config is written, defaults included, so every knob is visible to the operator.
@@ -174,7 +213,9 @@ export async function initDeployment(dirArg: string, options: InitOptions = {}):
         (options.serverNames?.length ? `, ${options.serverNames.join(', ')}` : ''),
       '  certs/admin.crt, .key    client certificate CN=admin (clientAuth), bound to role Admin (all tenants)',
       `  hsm/                     SoftHSM2 token "${config.hsm.tokenLabel}"; user PIN in hsm/pin, SO PIN in hsm/so-pin (mode 0600)`,
-      '  data/                    object store',
+      config.store.kind === 'sqlite'
+        ? '  data/                    object store'
+        : `  store                    PostgreSQL ${redactUrl(config.store.url)}${pg?.password !== undefined ? ' (password in store-password, mode 0600)' : ''}`,
       '',
       'Start the server:',
       `  kmipd serve --dir ${rel(dir)}`,
@@ -204,8 +245,10 @@ export function registerInitCommand(program: Command): void {
     .option('--admin-listen <host:port>', 'health/metrics listen address written to the config', '127.0.0.1:9696')
     .option('--no-admin', 'disable the health/metrics listener')
     .option('--san <name>', 'extra DNS name or IP address for the server certificate (repeatable)', collect, [])
-    .action(async (opts: { dir: string; listen: string; adminListen: string; admin: boolean; san: string[] }) => {
+    .option('--store <url>', 'keep the store in an existing PostgreSQL database (postgres://user@host:port/db) instead of data/')
+    .action(async (opts: { dir: string; listen: string; adminListen: string; admin: boolean; san: string[]; store?: string }) => {
       await initDeployment(opts.dir, {
+        store: opts.store,
         listen: opts.listen,
         adminListen: opts.admin ? opts.adminListen : null,
         serverNames: opts.san,

@@ -6,12 +6,17 @@
 import type { Command } from 'commander';
 import { findDueKeys } from '../rotation/due.js';
 import { parseDuration } from '../rotation/policy.js';
-import type { SqliteObjectStore } from '../store/index.js';
-import { sqliteRotationStore } from '../store/sqlite/rotation.js';
+import type { ObjectStore } from '../store/index.js';
+import type { RotationStore } from '../rotation/types.js';
 import { withDeploymentStore } from './role.js';
 
-export async function keysDueCommand(store: SqliteObjectStore, o: { within?: string; tenant?: string }, now = Date.now()): Promise<string> {
-  const rotation = sqliteRotationStore(store);
+/** What the command reads: the deployment's objects and rotation rows (SQLite or PostgreSQL). */
+interface RotationParts {
+  objects: ObjectStore;
+  rotation: RotationStore;
+}
+
+export async function keysDueCommand({ objects: store, rotation }: RotationParts, o: { within?: string; tenant?: string }, now = Date.now()): Promise<string> {
   const withinMs = o.within === undefined ? 0 : parseDuration(o.within) * 1000;
   const due = (await findDueKeys(store, rotation, now, { withinMs })).filter((d) => o.tenant === undefined || d.tenant === o.tenant);
   const retries = new Map((await rotation.retries()).map((r) => [r.uid, r]));

@@ -18,6 +18,7 @@ import { registerAuditCommands } from './audit.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerKeysCommands } from './keys.js';
 import { registerBenchCommand } from './bench.js';
+import { registerMigrateCommand } from './migrate.js';
 
 export function buildProgram(): Command {
   const program = new Command('kmipd')
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerKeysCommands(program);
   registerBenchCommand(program);
+  registerMigrateCommand(program);
   return program;
 }
 

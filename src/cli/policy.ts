@@ -8,9 +8,14 @@ import type { Command } from 'commander';
 import { Enum } from '../kmip/registry.js';
 import { describePolicy, describeTarget, effectivePolicy, indexPolicies, parseDuration } from '../rotation/policy.js';
 import type { PolicyTarget, RotationPolicy, RotationStore } from '../rotation/types.js';
-import type { SqliteObjectStore } from '../store/index.js';
-import { sqliteRotationStore } from '../store/sqlite/rotation.js';
+import type { ObjectStore } from '../store/index.js';
 import { withDeploymentStore } from './role.js';
+
+/** What the command reads: the deployment's objects and rotation rows (SQLite or PostgreSQL). */
+interface RotationParts {
+  objects: ObjectStore;
+  rotation: RotationStore;
+}
 
 export interface TargetOptions {
   tenant?: string;
@@ -25,7 +30,7 @@ export interface SetOptions extends TargetOptions {
 }
 
 /** The policy target named on the command line; a key's tenant is read from the store. */
-async function targetOf(store: SqliteObjectStore, uid: string | undefined, o: TargetOptions): Promise<PolicyTarget> {
+async function targetOf(store: ObjectStore, uid: string | undefined, o: TargetOptions): Promise<PolicyTarget> {
   if (uid !== undefined) {
     if (o.group !== undefined) throw new Error('give a key identifier or --group, not both');
     const unit = store.begin({ tenant: null });
@@ -47,8 +52,7 @@ export function formatPolicy(p: RotationPolicy): string {
   return `${describeTarget(p.target)}: ${describePolicy(p)} (set ${new Date(p.updatedAt).toISOString()})`;
 }
 
-export async function setPolicyCommand(store: SqliteObjectStore, uid: string | undefined, o: SetOptions, now = Date.now()): Promise<string> {
-  const rotation = sqliteRotationStore(store);
+export async function setPolicyCommand({ objects: store, rotation }: RotationParts, uid: string | undefined, o: SetOptions, now = Date.now()): Promise<string> {
   const target = await targetOf(store, uid, o);
   const existing = await rotation.getPolicy(target);
   const interval = o.interval !== undefined ? parseDuration(o.interval) : existing?.intervalSeconds;
@@ -66,8 +70,7 @@ export async function setPolicyCommand(store: SqliteObjectStore, uid: string | u
   return `${existing === undefined ? 'set' : 'updated'}: ${formatPolicy(p)}`;
 }
 
-export async function showPolicyCommand(store: SqliteObjectStore, uid: string | undefined, o: TargetOptions): Promise<string> {
-  const rotation = sqliteRotationStore(store);
+export async function showPolicyCommand({ objects: store, rotation }: RotationParts, uid: string | undefined, o: TargetOptions): Promise<string> {
   if (uid === undefined && o.group === undefined) {
     const all = await rotation.listPolicies(o.tenant);
     return all.length === 0 ? '(no rotation policies)' : all.map(formatPolicy).join('\n');
@@ -79,7 +82,7 @@ export async function showPolicyCommand(store: SqliteObjectStore, uid: string | 
   return lines.join('\n');
 }
 
-async function effectiveLine(store: SqliteObjectStore, rotation: RotationStore, uid: string, tenant: string): Promise<string> {
+async function effectiveLine(store: ObjectStore, rotation: RotationStore, uid: string, tenant: string): Promise<string> {
   const unit = store.begin({ tenant });
   try {
     const obj = await unit.get(uid);
@@ -91,8 +94,7 @@ async function effectiveLine(store: SqliteObjectStore, rotation: RotationStore, 
   }
 }
 
-export async function clearPolicyCommand(store: SqliteObjectStore, uid: string | undefined, o: TargetOptions): Promise<string> {
-  const rotation = sqliteRotationStore(store);
+export async function clearPolicyCommand({ objects: store, rotation }: RotationParts, uid: string | undefined, o: TargetOptions): Promise<string> {
   const target = await targetOf(store, uid, o);
   if (!(await rotation.clearPolicy(target))) throw new Error(`${describeTarget(target)} has no policy`);
   return `cleared: ${describeTarget(target)}`;

@@ -6,22 +6,21 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig, resolvePath } from '../config/config.js';
-import { openSqliteStore, type SqliteObjectStore } from '../store/index.js';
-import { sqliteAccessStore } from '../store/sqlite/bindings.js';
+import { loadConfig } from '../config/config.js';
+import { openStoreBackend, type StoreBackend } from '../store/backend.js';
 import type { AccessStore, MatchField, RoleBinding } from '../store/access-types.js';
 import { normaliseValue } from '../authz/binding-rules.js';
 import { dnText, normaliseFingerprint } from '../authz/certificate-facts.js';
 import { operationsOf, parseRole, ROLE_NAMES, ROLES } from '../authz/roles.js';
 
-/** Opens the deployment's store (DIR/kmipd.json → store.path) for one CLI command. */
-export async function withDeploymentStore<T>(dir: string, run: (store: SqliteObjectStore, access: AccessStore) => T | Promise<T>): Promise<T> {
+/** Opens the deployment's store (DIR/kmipd.json → store: SQLite or PostgreSQL) for one CLI command. */
+export async function withDeploymentStore<T>(dir: string, run: (store: StoreBackend, access: AccessStore) => T | Promise<T>): Promise<T> {
   const config = loadConfig(dir);
-  const store = await openSqliteStore({ path: resolvePath(dir, config.store.path) });
+  const backend = await openStoreBackend(config.store, dir, { applicationName: 'kmipd cli' });
   try {
-    return await run(store, sqliteAccessStore(store.db));
+    return await run(backend, backend.access);
   } finally {
-    await store.close();
+    await backend.close();
   }
 }
 
@@ -115,11 +114,11 @@ export function registerRoleCommands(program: Command): void {
       .requiredOption('--dir <dir>', 'deployment directory')
       .option('--id <id>', 'rule id as shown by role list'),
   ).action(async (opts: MatchOptions & { dir: string; id?: string }) => {
-    const removed = await withDeploymentStore(opts.dir, (_s, access) => {
-      if (opts.id !== undefined) return access.removeBinding(Number(opts.id)) ? 1 : 0;
+    const removed = await withDeploymentStore(opts.dir, async (_s, access) => {
+      if (opts.id !== undefined) return (await access.removeBinding(Number(opts.id))) ? 1 : 0;
       const m = matchOf(opts);
       let n = 0;
-      for (const b of access.listBindings()) if (b.field === m.field && b.value === m.value && access.removeBinding(b.id)) n++;
+      for (const b of await access.listBindings()) if (b.field === m.field && b.value === m.value && (await access.removeBinding(b.id))) n++;
       return n;
     });
     if (removed === 0) throw new Error('no binding matched');

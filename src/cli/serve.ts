@@ -142,9 +142,11 @@ export function registerServeCommand(program: Command, commandOptions: ServeComm
     .description('run the KMIP server of a deployment created with `kmipd init`')
     .requiredOption('--dir <dir>', 'deployment directory')
     .option('--listen <host:port>', 'override the KMIP listen address of the config')
-    .action(async (opts: { dir: string; listen?: string }) => {
+    .option('--admin-listen <host:port>', 'override the health/metrics listen address (a second node on the same machine)')
+    .action(async (opts: { dir: string; listen?: string; adminListen?: string }) => {
       const running = await serveDeployment(opts.dir, {
         listen: opts.listen,
+        ...(opts.adminListen !== undefined ? { adminListen: opts.adminListen } : {}),
         executorFactory: commandOptions.executorFactory,
       });
       let signals = 0;

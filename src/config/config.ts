@@ -37,9 +37,55 @@ export interface HsmConfig {
   kekLabelPrefix: string;
 }
 
-export interface StoreConfig {
+/** The embedded default: one SQLite file (WAL) on this machine. */
+export interface SqliteStoreConfig {
   kind: 'sqlite';
   path: string;
+}
+
+/**
+ * A PostgreSQL database shared by several kmipd nodes (high availability). The password is best
+ * kept out of the URL (this file is readable by the operator group): it is taken, in this order,
+ * from the URL, the environment variable `passwordEnv`, or the file `passwordFile`. It is never
+ * logged; errors name the URL with the password removed.
+ */
+export interface PostgresStoreConfig {
+  kind: 'postgres';
+  /** `postgres://user@host:port/database` (`postgresql://` too); `?host=/run/postgresql` for a Unix socket. */
+  url: string;
+  passwordEnv: string;
+  passwordFile: string | null;
+  pool: PostgresPoolConfig;
+}
+
+export interface PostgresPoolConfig {
+  /** Connections this node keeps open at most. */
+  max: number;
+  /** How long to wait for a connection (new or from the pool) before failing the request. */
+  connectTimeoutMs: number;
+}
+
+export type StoreConfig = SqliteStoreConfig | PostgresStoreConfig;
+
+export const defaultPostgresStore = (url: string): PostgresStoreConfig => ({
+  kind: 'postgres',
+  url,
+  passwordEnv: 'KMIPD_STORE_PASSWORD',
+  passwordFile: null,
+  // A KMIP request holds a connection for one transaction (milliseconds); 10 per node keeps two
+  // nodes far below PostgreSQL's default max_connections (100) while saturating this machine.
+  pool: { max: 10, connectTimeoutMs: 5_000 },
+});
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
 }
 
 /**
@@ -211,7 +257,7 @@ export function resolvePath(dir: string, p: string): string {
 // --- validation -------------------------------------------------------------------------------
 
 /** A field validator: returns the accepted value or a description of what was expected. */
-type Check<T> = (value: unknown) => { ok: true; value: T } | { ok: false; expected: string };
+type Check<T> = (value: unknown) => { ok: true; value: T } | { ok: false; expected: string; field?: string };
 
 const str: Check<string> = (v) => (typeof v === 'string' && v.length > 0 ? { ok: true, value: v } : { ok: false, expected: 'a non-empty string' });
 
@@ -246,8 +292,57 @@ function nullable<T>(check: Check<T>): Check<T | null> {
   return (v) => (v === null ? { ok: true, value: null } : check(v));
 }
 
-/** The schema mirrors KmipdConfig: one validator per leaf field. */
-type Schema<T> = { [K in keyof T]: T[K] extends string | number | boolean | null ? Check<T[K]> : Schema<T[K]> };
+/** The schema mirrors KmipdConfig: one validator per leaf field (or per union, such as store). */
+type Schema<T> = { [K in keyof T]: T[K] extends string | number | boolean | null ? Check<T[K]> : Schema<T[K]> | Check<T[K]> };
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+/**
+ * `store` is a union chosen by `kind`, so it is checked as a whole; a missing kind means SQLite
+ * (the default), and fields of the other kind are refused by name.
+ */
+const storeCheck: Check<StoreConfig> = (v) => {
+  if (!isPlainObject(v)) return { ok: false, expected: 'an object with "kind": "sqlite" or "postgres"' };
+  const kind = v.kind ?? 'sqlite';
+  const fail = (field: string, expected: string): { ok: false; expected: string; field: string } => ({ ok: false, expected, field });
+  const unknown = (known: readonly string[]) => Object.keys(v).find((k) => !known.includes(k));
+  if (kind === 'sqlite') {
+    const extra = unknown(['kind', 'path']);
+    if (extra !== undefined) return fail(extra, `no such field for kind "sqlite" (known: kind, path)`);
+    const path = v.path ?? 'data/kmipd.db';
+    return typeof path === 'string' && path.length > 0 ? { ok: true, value: { kind, path } } : fail('path', 'a non-empty string');
+  }
+  if (kind !== 'postgres') return fail('kind', 'one of "sqlite", "postgres"');
+  const extra = unknown(['kind', 'url', 'passwordEnv', 'passwordFile', 'pool']);
+  if (extra !== undefined) return fail(extra, 'no such field for kind "postgres" (known: kind, url, passwordEnv, passwordFile, pool)');
+  if (typeof v.url !== 'string' || !POSTGRES_URL.test(v.url)) return fail('url', 'a URL "postgres://user@host:port/database"');
+  try {
+    new URL(v.url);
+  } catch {
+    return fail('url', 'a URL "postgres://user@host:port/database"');
+  }
+  const out = defaultPostgresStore(v.url);
+  if (v.passwordEnv !== undefined) {
+    if (typeof v.passwordEnv !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.passwordEnv)) return fail('passwordEnv', 'an environment variable name');
+    out.passwordEnv = v.passwordEnv;
+  }
+  if (v.passwordFile !== undefined && v.passwordFile !== null) {
+    if (typeof v.passwordFile !== 'string' || v.passwordFile.length === 0) return fail('passwordFile', 'a file path or null');
+    out.passwordFile = v.passwordFile;
+  }
+  if (v.pool !== undefined) {
+    if (!isPlainObject(v.pool)) return fail('pool', 'an object { max, connectTimeoutMs }');
+    const extraPool = Object.keys(v.pool).find((k) => k !== 'max' && k !== 'connectTimeoutMs');
+    if (extraPool !== undefined) return fail(`pool.${extraPool}`, 'no such field (known: max, connectTimeoutMs)');
+    for (const [key, min, max] of [['max', 1, 1000], ['connectTimeoutMs', 100, 600_000]] as const) {
+      const n = v.pool[key];
+      if (n === undefined) continue;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) return fail(`pool.${key}`, `an integer from ${min} to ${max}`);
+      out.pool[key] = n;
+    }
+  }
+  return { ok: true, value: out };
+};
 
 const DAY_MS = 86_400_000;
 
@@ -255,7 +350,7 @@ const schema: Schema<KmipdConfig> = {
   listen: hostPort,
   tls: { ca: str, cert: str, key: str, requireClientAuthEku: bool, legacyCiphers: bool },
   hsm: { module: str, tokenLabel: str, pinFile: str, pinEnv: str, softhsmConf: str, kekLabelPrefix: str },
-  store: { kind: oneOf(['sqlite'] as const), path: str },
+  store: storeCheck,
   limits: {
     // TTLV needs at least a header; above 64 MiB a message is not KMIP any more.
     maxMessageBytes: int(64, 64 * MiB),
@@ -300,7 +395,11 @@ function merge(file: string, path: string, raw: unknown, defaults: Record<string
       out[key] = defaults[key];
     } else if (typeof rule === 'function') {
       const r = (rule as Check<unknown>)(value);
-      if (!r.ok) throw new ConfigError(file, fieldPath, `expected ${r.expected}, got ${describe(value)}`);
+      if (!r.ok) {
+        if (r.field === undefined) throw new ConfigError(file, fieldPath, `expected ${r.expected}, got ${describe(value)}`);
+        const inner = r.field.split('.').reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), value);
+        throw new ConfigError(file, `${fieldPath}.${r.field}`, `expected ${r.expected}, got ${describe(fieldPath === 'store' && r.field === 'url' && typeof inner === 'string' ? redactUrl(inner) : inner)}`);
+      }
       out[key] = r.value;
     } else {
       out[key] = merge(file, fieldPath, value, defaults[key] as Record<string, unknown>, rule as Record<string, unknown>);

@@ -27,9 +27,15 @@ export interface BackupResult {
   pages: number;
 }
 
-/** The deployment's database file. */
-export function databasePathOf(dir: string): string {
-  return resolvePath(dir, loadConfig(dir).store.path);
+/** The deployment's database file; backup and restore here are of the embedded SQLite store. */
+export function databasePathOf(dir: string, config = loadConfig(dir)): string {
+  if (config.store.kind !== 'sqlite') {
+    throw new MaintenanceError(
+      'the store is PostgreSQL: back it up with PostgreSQL\'s own tools (pg_dump, or base backups with WAL archiving); ' +
+        'the wrapped keys stay useless without the HSM token, which is backed up separately',
+    );
+  }
+  return resolvePath(dir, config.store.path);
 }
 
 /**
@@ -94,7 +100,7 @@ export interface RestoreResult {
  */
 export async function restoreDeployment(dir: string, from: string, options: RestoreOptions = {}): Promise<RestoreResult> {
   const config = loadConfig(dir);
-  const dbPath = resolvePath(dir, config.store.path);
+  const dbPath = databasePathOf(dir, config);
   if (!existsSync(from)) throw new MaintenanceError(`no backup file at ${from}`);
   assertNotInUse(dbPath);
 

@@ -67,6 +67,18 @@ export const NOT_COPIED: ReadonlySet<string> = new Set([
   'RotateGeneration',
 ]);
 
+/** The Unique Identifier a Replacement Object link points to, if the key has one. */
+function replacementOf(attributes: readonly StoredAttribute[]): string | undefined {
+  for (const a of attributes) {
+    if (a.name !== 'Link' || a.value.type !== 'Structure') continue;
+    const parts = a.value.value;
+    if (!parts.some((c) => c.tag === Tag.LinkType && c.value === LT.ReplacementObjectLink)) continue;
+    const target = parts.find((c) => c.tag === Tag.LinkedObjectIdentifier);
+    return target?.type === 'TextString' ? target.value : '(unknown)';
+  }
+  return undefined;
+}
+
 /** The dates Table 172 derives from the Offset. */
 export const SHIFTED = ['ProcessStartDate', 'ProtectStopDate', 'DeactivationDate'] as const;
 
@@ -81,6 +93,13 @@ export const rekey = defineOperation({
       throw refuse('notReKeyable', ctx.version, 'Re-key replaces symmetric keys only');
     }
     if (old.material === null) throw new KmipError('KeyValueNotPresent', 'the key has been destroyed; it has no value to replace');
+    // 2.1 §4.48 (Link): "there SHALL be only one such replacement object per Managed Object". This
+    // also makes concurrent ReKeys of one key (two nodes, or a retried batch) one winner and one
+    // refusal, instead of two replacements.
+    const replacedBy = replacementOf(old.attributes);
+    if (replacedBy !== undefined) {
+      throw new KmipError('IllegalOperation', `the key was already re-keyed (replaced by ${replacedBy}); re-key its replacement instead`);
+    }
     const inputs = await requestedAttributes(ctx, [req.templateAttribute, req.attributes]);
     if (req.offset !== undefined && inputs.some((a) => a.name === 'ActivationDate' || (SHIFTED as readonly string[]).includes(a.name))) {
       throw new KmipError('InvalidMessage', 'Offset cannot be given together with Activation, Process Start, Protect Stop or Deactivation Date');

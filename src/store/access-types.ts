@@ -3,8 +3,9 @@
  * revoked client certificates, and the append-only, hash-chained audit log. The rules that give
  * these rows meaning live in src/authz and src/audit; this file only says what is stored.
  *
- * Synchronous reads: the executor identifies a principal synchronously per message, from an
- * in-memory snapshot that is reloaded only when the database changed (see changeCounter).
+ * The executor identifies a principal synchronously per message, from an in-memory snapshot that
+ * is reloaded only when the database changed (see changedSince). Everything else is asynchronous,
+ * so a networked database (PostgreSQL) implements the same contract as the embedded one.
  */
 
 /** The certificate property a binding rule looks at. */
@@ -51,23 +52,37 @@ export interface Revocation {
   reason: string | null;
 }
 
+/** What the server holds in memory to identify principals. */
+export interface AccessSnapshot {
+  /** Opaque change marker; passed back to changedSince(). */
+  counter: number;
+  bindings: RoleBinding[];
+  revocations: Revocation[];
+}
+
 export interface AccessStore {
   /** In evaluation order. */
-  listBindings(): RoleBinding[];
-  addBinding(binding: NewRoleBinding): RoleBinding;
-  removeBinding(id: number): boolean;
-  recordCertificate(cert: ClientCertificateRecord): void;
-  listCertificates(): ClientCertificateRecord[];
-  findCertificate(nameOrFingerprint: string): ClientCertificateRecord | undefined;
+  listBindings(): Promise<RoleBinding[]>;
+  addBinding(binding: NewRoleBinding): Promise<RoleBinding>;
+  removeBinding(id: number): Promise<boolean>;
+  /** Records an issued certificate and binds it, in one transaction (`kmipd cert issue|sign`). */
+  recordCertificate(cert: ClientCertificateRecord, binding?: NewRoleBinding): Promise<RoleBinding | undefined>;
+  listCertificates(): Promise<ClientCertificateRecord[]>;
+  findCertificate(nameOrFingerprint: string): Promise<ClientCertificateRecord | undefined>;
   /** false when it was already revoked. */
-  revoke(revocation: Revocation): boolean;
-  listRevocations(): Revocation[];
+  revoke(revocation: Revocation): Promise<boolean>;
+  listRevocations(): Promise<Revocation[]>;
   /**
-   * Changes whenever another connection committed to the database: a cheap per-request check
-   * that tells the server to reload bindings and revocations (SQLite PRAGMA data_version).
+   * Bindings and revocations if the database changed since `counter` (undefined: unchanged; pass
+   * undefined to always load). An in-process database answers synchronously (SQLite: PRAGMA
+   * data_version, one cheap statement), so a CLI change is seen by the very next request; a
+   * networked one answers with a Promise and the server polls it (src/authz/access-control.ts).
    */
-  changeCounter(): number;
+  changedSince(counter: number | undefined): AccessSnapshot | undefined | Promise<AccessSnapshot | undefined>;
 }
+
+/** The previous hash of the first audit record. */
+export const GENESIS_HASH = '0'.repeat(64);
 
 /** One stored audit record: `body` is exactly the bytes (UTF-8) the hash covers. */
 export interface AuditRow {
@@ -90,6 +105,8 @@ export interface AuditStore {
   /** Appends in order; resolves once durable (shares the group commit with object writes). */
   append(records: readonly AuditSealer[]): Promise<void>;
   /** Rows in stored order (by seq), optionally from a time (ms since the epoch). */
-  rows(options?: { sinceMs?: number }): AuditRow[];
-  head(): AuditHead | undefined;
+  rows(options?: { sinceMs?: number }): Promise<AuditRow[]>;
+  head(): Promise<AuditHead | undefined>;
+  /** Every row and the head, read in one snapshot (verify while nodes keep appending). */
+  chain(): Promise<{ rows: AuditRow[]; head: AuditHead | undefined }>;
 }

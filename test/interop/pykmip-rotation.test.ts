@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
-import { loadConfig, resolvePath } from '../../src/config/config.js';
-import { openSqliteStore } from '../../src/store/index.js';
-import { sqliteRotationStore } from '../../src/store/sqlite/rotation.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openStoreBackend } from '../../src/store/backend.js';
 import type { RotationRecord } from '../../src/rotation/types.js';
 import { startKmipdUnderTest, type KmipdUnderTest } from '../support/kmipd-under-test.js';
 import { PYTHON, pykmipAvailability } from '../support/pykmip-server.js';
@@ -103,12 +102,12 @@ describe('automatic rotation with the PyKMIP client (real time, mTLS)', () => {
     expect(elapsed).toBeGreaterThan(1500);
 
     // The store's record: a chain, each key replaced exactly once, by the scheduler's policy.
-    const store = await openSqliteStore({ path: resolvePath(k.dir, loadConfig(k.dir).store.path) });
+    const backend = await openStoreBackend(loadConfig(k.dir).store, k.dir);
     let history: RotationRecord[];
     try {
-      history = await sqliteRotationStore(store).history({ tenant: 'default' });
+      history = await backend.rotation.history({ tenant: 'default' });
     } finally {
-      await store.close();
+      await backend.close();
     }
     // Follow the chain from the key PyKMIP created: generations 1, 2, … one replacement per key.
     expect(new Set(history.map((r) => r.oldUid)).size).toBe(history.length);

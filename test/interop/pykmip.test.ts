@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmipdUnderTest, type KmipdUnderTest } from '../support/kmipd-under-test.js';
+import { describePostgres } from '../support/postgres.js';
 import { PYTHON, pykmipAvailability, startPykmipServer } from '../support/pykmip-server.js';
 import { repoRoot } from '../support/vectors-dir.js';
 
@@ -108,34 +109,37 @@ describe('PyKMIP client interop', () => {
     return;
   }
 
-  describe('against kmipd', () => {
-    let kmipd: KmipdUnderTest | undefined;
-    let run: ScriptRun | undefined;
+  // K10: the same checks against a node whose store is PostgreSQL (skipped locally without it, required in CI).
+  for (const store of ['sqlite', 'postgres'] as const) {
+    (store === 'postgres' ? describePostgres : describe)(`against kmipd (${store} store)`, () => {
+      let kmipd: KmipdUnderTest | undefined;
+      let run: ScriptRun | undefined;
 
-    beforeAll(async () => {
-      kmipd = await startKmipdUnderTest();
-      run = await runScript({ host: kmipd.host, port: kmipd.port, ...kmipd.paths });
-    }, 120_000);
+      beforeAll(async () => {
+        kmipd = await startKmipdUnderTest(undefined, { store });
+        run = await runScript({ host: kmipd.host, port: kmipd.port, ...kmipd.paths });
+      }, 120_000);
 
-    afterAll(async () => {
-      await kmipd?.stop();
-    });
-
-    for (const check of CHECKS) {
-      it(check, () => {
-        const line = lineFor(run, check);
-        expect(line, `no result line for ${check}; stderr:\n${run?.stderr ?? ''}`).toBeDefined();
-        expect(line!.error ?? 'ok').toBe('ok');
-        expect(line!.ok).toBe(true);
-        KMIPD_DETAIL[check]?.(line!.detail as Record<string, unknown>);
+      afterAll(async () => {
+        await kmipd?.stop();
       });
-    }
 
-    it('reports every check and exits 0', () => {
-      expect(run?.lines.map((l) => l.check)).toEqual([...CHECKS]);
-      expect(run?.status).toBe(0);
+      for (const check of CHECKS) {
+        it(check, () => {
+          const line = lineFor(run, check);
+          expect(line, `no result line for ${check}; stderr:\n${run?.stderr ?? ''}`).toBeDefined();
+          expect(line!.error ?? 'ok').toBe('ok');
+          expect(line!.ok).toBe(true);
+          KMIPD_DETAIL[check]?.(line!.detail as Record<string, unknown>);
+        });
+      }
+
+      it('reports every check and exits 0', () => {
+        expect(run?.lines.map((l) => l.check)).toEqual([...CHECKS]);
+        expect(run?.status).toBe(0);
+      });
     });
-  });
+  }
 
   describe('against the PyKMIP reference server (checks the script itself)', () => {
     it('passes every check', async () => {

@@ -16,6 +16,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { StoreError, StoreSchemaTooNew } from '../errors.js';
 import { toStoreError } from './transaction.js';
+import { accessSchemaSteps } from './access-schema.js';
 
 export interface PostgresMigration {
   readonly version: number;
@@ -64,6 +65,8 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX attributes_key_num ON attributes (name, key_num) WHERE key_num IS NOT NULL;
     `,
   },
+  // K10: access control, audit trail (2) and key rotation (3), shared by every node: ./access-schema.ts.
+  ...accessSchemaSteps.map((step, i) => ({ version: 2 + i, name: step.name, sql: step.sql })),
 ];
 
 /** The schema version this build writes. */

@@ -4,11 +4,10 @@
  * transaction, so the stored order is the chain order even when several connections' records
  * share one group commit. audit_head is updated in the same transaction, so a truncated tail shows.
  */
-import type { AuditHead, AuditRow, AuditSealer, AuditStore } from '../access-types.js';
+import { GENESIS_HASH, type AuditHead, type AuditRow, type AuditStore } from '../access-types.js';
 import type { SqliteObjectStore } from './store.js';
 
-/** The previous hash of the first record. */
-export const GENESIS_HASH = '0'.repeat(64);
+export { GENESIS_HASH };
 
 interface Row {
   seq: number;
@@ -45,11 +44,15 @@ export function sqliteAuditStore(store: SqliteObjectStore): AuditStore {
         s.head.run(seq, prevHash);
       });
     },
-    rows(options = {}) {
+    async rows(options = {}) {
       const rows = (options.sinceMs === undefined ? s.all.all() : s.since.all(options.sinceMs)) as Row[];
       return rows.map(toRow);
     },
-    head(): AuditHead | undefined {
+    async chain() {
+      // One read transaction: under WAL it sees one snapshot, whatever other connections append.
+      return db.transaction(() => ({ rows: (s.all.all() as Row[]).map(toRow), head: s.readHead.get() as AuditHead | undefined }))();
+    },
+    async head(): Promise<AuditHead | undefined> {
       return s.readHead.get() as AuditHead | undefined;
     },
   };

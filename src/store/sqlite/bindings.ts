@@ -1,9 +1,10 @@
 /**
  * SQLite rows for access control (K7): role bindings in evaluation order, the client
  * certificates this deployment issued, and revocations by SHA-256 fingerprint. Written by the
- * CLI (its own connection), read by the server, which reloads when PRAGMA data_version moves.
+ * CLI (its own connection), read by the server, which reloads when PRAGMA data_version moves
+ * (it counts commits by other connections).
  */
-import type { AccessStore, ClientCertificateRecord, MatchField, NewRoleBinding, Revocation, RoleBinding } from '../access-types.js';
+import type { AccessSnapshot, AccessStore, ClientCertificateRecord, MatchField, NewRoleBinding, Revocation, RoleBinding } from '../access-types.js';
 import type { SqliteDatabase } from './db.js';
 
 interface BindingRow {
@@ -86,36 +87,47 @@ export function sqliteAccessStore(db: SqliteDatabase, clock: () => number = Date
     });
   };
 
+  const listBindings = (): RoleBinding[] => (s.list.all() as BindingRow[]).map(toBinding);
+  const listRevocations = (): Revocation[] =>
+    (s.revocations.all() as RevocationRow[]).map((r) => ({ fingerprint: r.fingerprint, name: r.name, revokedAt: r.revoked_at, reason: r.reason }));
+  const addBinding = (b: NewRoleBinding): RoleBinding => {
+    const last = (s.maxPos.get() as { p: number }).p;
+    let position = last + 1;
+    if (b.position !== undefined && b.position >= 1 && b.position <= last) {
+      s.shift.run(b.position);
+      position = b.position;
+    }
+    const row = s.insert.get(position, b.field, b.value, b.tenant, b.role, b.note ?? null, clock()) as BindingRow;
+    return toBinding(row);
+  };
+  const dataVersion = (): number => Number(s.dataVersion.get());
+
+  // better-sqlite3 is synchronous: each method runs to completion before its Promise is returned.
   return {
-    listBindings: () => (s.list.all() as BindingRow[]).map(toBinding),
-    addBinding: (b: NewRoleBinding) =>
-      db.transaction(() => {
-        const last = (s.maxPos.get() as { p: number }).p;
-        let position = last + 1;
-        if (b.position !== undefined && b.position >= 1 && b.position <= last) {
-          s.shift.run(b.position);
-          position = b.position;
-        }
-        const row = s.insert.get(position, b.field, b.value, b.tenant, b.role, b.note ?? null, clock()) as BindingRow;
-        return toBinding(row);
-      }).immediate(),
-    removeBinding: (id: number) =>
+    listBindings: async () => listBindings(),
+    addBinding: async (b) => db.transaction(() => addBinding(b)).immediate(),
+    removeBinding: async (id) =>
       db.transaction(() => {
         const removed = s.remove.run(id).changes > 0;
         if (removed) compact();
         return removed;
       }).immediate(),
-    recordCertificate: (c) => {
-      s.insertCert.run(c.fingerprint, c.name, c.subject, c.issuer, c.serial, c.notBefore, c.notAfter, c.issuedAt);
-    },
-    listCertificates: () => (s.listCerts.all() as CertRow[]).map(toCert),
-    findCertificate: (key) => {
+    recordCertificate: async (c, binding) =>
+      db.transaction(() => {
+        s.insertCert.run(c.fingerprint, c.name, c.subject, c.issuer, c.serial, c.notBefore, c.notAfter, c.issuedAt);
+        return binding === undefined ? undefined : addBinding(binding);
+      }).immediate(),
+    listCertificates: async () => (s.listCerts.all() as CertRow[]).map(toCert),
+    findCertificate: async (key) => {
       const row = s.findCert.get(key, key.toLowerCase()) as CertRow | undefined;
       return row === undefined ? undefined : toCert(row);
     },
-    revoke: (r: Revocation) => s.revoke.run(r.fingerprint, r.name, r.revokedAt, r.reason).changes > 0,
-    listRevocations: () =>
-      (s.revocations.all() as RevocationRow[]).map((r) => ({ fingerprint: r.fingerprint, name: r.name, revokedAt: r.revoked_at, reason: r.reason })),
-    changeCounter: () => Number(s.dataVersion.get()),
+    revoke: async (r: Revocation) => s.revoke.run(r.fingerprint, r.name, r.revokedAt, r.reason).changes > 0,
+    listRevocations: async () => listRevocations(),
+    changedSince(counter): AccessSnapshot | undefined {
+      const now = dataVersion();
+      if (counter === now) return undefined;
+      return { counter: now, bindings: listBindings(), revocations: listRevocations() };
+    },
   };
 }

@@ -29,9 +29,7 @@ let t1Key = '';
 async function readAudit(): Promise<AuditRecord[]> {
   const store = await openSqliteStore({ path: d.dbPath });
   try {
-    return sqliteAuditStore(store)
-      .rows()
-      .map((r) => parseBody(r.body)!);
+    return (await sqliteAuditStore(store).rows()).map((r) => parseBody(r.body)!);
   } finally {
     await store.close();
   }
@@ -210,8 +208,8 @@ describe('audit trail', () => {
     const verifyFile = async (p: string) => {
       const store = await openSqliteStore({ path: p });
       try {
-        const a = sqliteAuditStore(store);
-        return verifyChain(a.rows(), a.head());
+        const { rows, head } = await sqliteAuditStore(store).chain();
+        return verifyChain(rows, head);
       } finally {
         await store.close();
       }

@@ -35,7 +35,7 @@ export interface AuthzDeployment {
   running: RunningDeployment;
   logText(): string;
   /** Runs fn against a second connection to the database, as the CLI does. */
-  withAccess<T>(fn: (access: AccessStore) => T): Promise<T>;
+  withAccess<T>(fn: (access: AccessStore) => T | Promise<T>): Promise<T>;
   issue(name: string, role: string, tenant: string, bind?: boolean): Promise<{ cert: string; key: string; fingerprint: string }>;
   connect(name: string, pair: { cert: string; key: string; fingerprint: string }): Promise<Client>;
   admin(): Promise<Client>;
@@ -61,10 +61,10 @@ export async function startAuthzDeployment(): Promise<AuthzDeployment> {
   const clients: Client[] = [];
   const port = running.kmip.address.port;
 
-  async function withAccess<T>(fn: (access: AccessStore) => T): Promise<T> {
+  async function withAccess<T>(fn: (access: AccessStore) => T | Promise<T>): Promise<T> {
     const store = await openSqliteStore({ path: dbPath });
     try {
-      return fn(sqliteAccessStore(store.db));
+      return await fn(sqliteAccessStore(store.db));
     } finally {
       await store.close();
     }

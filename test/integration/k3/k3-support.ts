@@ -28,7 +28,9 @@ export async function makeDeployment(): Promise<Deployment> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'kmipd-k3-'));
   const dir = path.join(root, 'deployment');
   await initDeployment(dir, { adminListen: null, print: () => undefined });
-  return { root, dir, dbPath: resolvePath(dir, loadConfig(dir).store.path) };
+  const store = loadConfig(dir).store;
+  if (store.kind !== 'sqlite') throw new Error('K3 tests use the SQLite store');
+  return { root, dir, dbPath: resolvePath(dir, store.path) };
 }
 
 export interface ServeChild {

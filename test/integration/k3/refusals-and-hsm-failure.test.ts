@@ -96,6 +96,7 @@ function failingFactory(control: { mode: FailMode }): ExecutorFactory {
       health: () => real.health(),
       close: () => real.close(),
     };
+    if (config.store.kind !== 'sqlite') throw new Error('this test uses the SQLite store');
     const store = await openSqliteStore({ path: resolvePath(dir, config.store.path) });
     const executor = createExecutor({
       handlers: createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: 'test' }),

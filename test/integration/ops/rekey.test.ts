@@ -111,6 +111,16 @@ describeHsm('Re-key', () => {
         expect((await stored(uidOf(okPayload(res)))).state).toBe(S.PreActive); // activates in an hour
       });
 
+      it('refuses to re-key a key that already has a replacement (2.1 §4.48: one replacement object per key)', async () => {
+        const uid = uidOf(okPayload(await h.send(version, [ops.createKey(version, CA.AES, 128, M.Encrypt)])));
+        const first = uidOf(okPayload(await h.send(version, [ops.rekey(version, uid)])));
+        const again = await h.send(version, [ops.rekey(version, uid)]);
+        expectFailure(again, 'IllegalOperation');
+        expect(again.batchItems[0]!.resultMessage).toContain(first);
+        // The replacement itself can be re-keyed.
+        okPayload(await h.send(version, [ops.rekey(version, first)]));
+      });
+
       it('refuses an Offset together with an Activation Date (1.4 §11.5)', async () => {
         const uid = uidOf(okPayload(await h.send(version, [ops.createKey(version, CA.AES, 128, M.Encrypt)])));
         expectFailure(await h.send(version, [ops.rekey(version, uid, 60, [attr.activationDate(nowS())])]), 'InvalidMessage');

@@ -111,7 +111,19 @@ describe('deployment config', () => {
     expect(() => parseConfig({ limits: { maxBatchCont: 3 } })).toThrow(/limits\.maxBatchCont: unknown field/);
     expect(() => parseConfig({ listen: 'localhost' })).toThrow(/listen: expected "host:port"/);
     expect(() => parseConfig({ tls: { legacyCiphers: 'yes' } })).toThrow(/tls\.legacyCiphers: expected true or false/);
-    expect(() => parseConfig({ store: { kind: 'postgres' } })).toThrow(/store\.kind: expected one of "sqlite"/);
+    expect(() => parseConfig({ store: { kind: 'mysql' } })).toThrow(/store\.kind: expected one of "sqlite", "postgres"/);
+    expect(() => parseConfig({ store: { kind: 'postgres' } })).toThrow(/store\.url: expected a URL "postgres:\/\/user@host:port\/database", got undefined/);
+    expect(() => parseConfig({ store: { kind: 'postgres', url: 'postgres://u:secret@db/k', pool: { max: 0 } } })).toThrow(/store\.pool\.max: expected an integer from 1 to 1000/);
+    expect(() => parseConfig({ store: { kind: 'postgres', url: 'mysql://u:secret@db/k' } })).toThrow(/store\.url: .*got "mysql:\/\/u:\*\*\*@db\/k"/);
+    expect(() => parseConfig({ store: { kind: 'sqlite', url: 'postgres://db/k' } })).toThrow(/store\.url: expected no such field for kind "sqlite"/);
+    expect(parseConfig({ store: { kind: 'postgres', url: 'postgres://kmipd@db:5432/kmipd' } }).store).toEqual({
+      kind: 'postgres',
+      url: 'postgres://kmipd@db:5432/kmipd',
+      passwordEnv: 'KMIPD_STORE_PASSWORD',
+      passwordFile: null,
+      pool: { max: 10, connectTimeoutMs: 5000 },
+    });
+    expect(parseConfig({ store: { path: 'x.db' } }).store).toEqual({ kind: 'sqlite', path: 'x.db' });
     expect(() => parseConfig({ admin: { listen: null } })).not.toThrow();
     expect(() => parseConfig([])).toThrow(ConfigError);
   });
