@@ -22,7 +22,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Enum, Tag } from '../kmip/registry.js';
 import { singleCommitCeiling } from './sqlite-ceiling.js';
-import { openPostgresStore, openSqliteStore, redactUrl, type NewObject, type ObjectStore } from '../store/index.js';
+import { openPostgresStore, openSqliteStore, type NewObject, type ObjectStore } from '../store/index.js';
+import { redactUrl } from '../config/config.js';
 
 interface Rate {
   ops: number;

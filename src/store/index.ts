@@ -22,7 +22,6 @@ export { openSqliteStore, type SqliteObjectStore, type SqliteStoreOptions } from
 export {
   openPostgresStore,
   postgresUnitWrite,
-  redactUrl,
   type PostgresObjectStore,
   type PostgresUnitWrite,
   type PostgresPoolOptions,

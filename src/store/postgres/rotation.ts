@@ -13,6 +13,7 @@ import type { NewRotationPolicy, PolicyTarget, RotationClaim, RotationPolicy, Ro
 import { postgresUnitWrite } from './store.js';
 import { inTransaction } from './transaction.js';
 import { num } from './int8.js';
+import { targetKey, targetOfRow } from '../rotation-targets.js';
 
 interface PolicyRow {
   tenant: string;
@@ -44,28 +45,11 @@ interface HistoryRow {
   at: string;
 }
 
-function keyOf(t: PolicyTarget): [tenant: string, uid: string, grp: string] {
-  switch (t.kind) {
-    case 'key':
-      return [t.tenant, t.uid, ''];
-    case 'group':
-      return [t.tenant, '', t.group];
-    case 'tenant':
-      return [t.tenant, '', ''];
-  }
-}
-
-function targetOf(r: PolicyRow): PolicyTarget {
-  if (r.uid !== '') return { kind: 'key', tenant: r.tenant, uid: r.uid };
-  if (r.grp !== '') return { kind: 'group', tenant: r.tenant, group: r.grp };
-  return { kind: 'tenant', tenant: r.tenant };
-}
-
 const numOrNull = (v: string | null): number | null => (v === null ? null : num(v));
 
 function policyOf(r: PolicyRow): RotationPolicy {
   return {
-    target: targetOf(r),
+    target: targetOfRow(r),
     intervalSeconds: num(r.interval_s),
     offsetSeconds: numOrNull(r.offset_s),
     automatic: r.automatic,
@@ -90,18 +74,18 @@ export function postgresRotationStore(pool: pg.Pool): RotationStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (tenant, uid, grp) DO UPDATE SET interval_s = excluded.interval_s, offset_s = excluded.offset_s,
            automatic = excluded.automatic, grace_s = excluded.grace_s, updated_at = excluded.updated_at`,
-        [...keyOf(p.target), p.intervalSeconds, p.offsetSeconds, p.automatic, p.graceSeconds, now],
+        [...targetKey(p.target), p.intervalSeconds, p.offsetSeconds, p.automatic, p.graceSeconds, now],
       );
       return { ...p, updatedAt: now };
     },
 
     async getPolicy(target) {
-      const r = await pool.query<PolicyRow>('SELECT * FROM rotation_policies WHERE tenant = $1 AND uid = $2 AND grp = $3', keyOf(target));
+      const r = await pool.query<PolicyRow>('SELECT * FROM rotation_policies WHERE tenant = $1 AND uid = $2 AND grp = $3', targetKey(target));
       return r.rows[0] === undefined ? undefined : policyOf(r.rows[0]);
     },
 
     async clearPolicy(target) {
-      const r = await pool.query('DELETE FROM rotation_policies WHERE tenant = $1 AND uid = $2 AND grp = $3', keyOf(target));
+      const r = await pool.query('DELETE FROM rotation_policies WHERE tenant = $1 AND uid = $2 AND grp = $3', targetKey(target));
       return (r.rowCount ?? 0) > 0;
     },
 

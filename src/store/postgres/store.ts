@@ -27,6 +27,7 @@ import { explainLocate, runLocate } from './locate.js';
 import { migratePostgres, type PostgresMigration } from './migrations.js';
 import { byKekVersion, insertObject, readObject, replaceMaterial, replaceObject, type Queryable } from './objects.js';
 import { inTransaction, toStoreError, type TransactionOptions } from './transaction.js';
+import { redactUrl } from '../../config/config.js';
 
 export interface PostgresPoolOptions {
   /** Most connections this store opens (default 10). */
@@ -83,17 +84,6 @@ export interface PostgresUnitWrite extends UnitWrite {
 
 export function postgresUnitWrite(apply: (client: pg.PoolClient) => Promise<void>): PostgresUnitWrite {
   return { backend: 'postgres', apply };
-}
-
-/** The URL with its password replaced, fit for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
 }
 
 export async function openPostgresStore(opts: PostgresStoreOptions): Promise<PostgresObjectStore> {

@@ -16,6 +16,7 @@ import type {
   RotationStore,
 } from '../../rotation/types.js';
 import { sqliteUnitWrite, type SqliteObjectStore } from './store.js';
+import { targetKey, targetOfRow } from '../rotation-targets.js';
 
 interface PolicyRow {
   tenant: string;
@@ -47,26 +48,9 @@ interface HistoryRow {
   at: number;
 }
 
-function keyOf(t: PolicyTarget): [tenant: string, uid: string, grp: string] {
-  switch (t.kind) {
-    case 'key':
-      return [t.tenant, t.uid, ''];
-    case 'group':
-      return [t.tenant, '', t.group];
-    case 'tenant':
-      return [t.tenant, '', ''];
-  }
-}
-
-function targetOf(r: PolicyRow): PolicyTarget {
-  if (r.uid !== '') return { kind: 'key', tenant: r.tenant, uid: r.uid };
-  if (r.grp !== '') return { kind: 'group', tenant: r.tenant, group: r.grp };
-  return { kind: 'tenant', tenant: r.tenant };
-}
-
 function policyOf(r: PolicyRow): RotationPolicy {
   return {
-    target: targetOf(r),
+    target: targetOfRow(r),
     intervalSeconds: r.interval_s,
     offsetSeconds: r.offset_s,
     automatic: r.automatic === 1,
@@ -122,7 +106,7 @@ export function sqliteRotationStore(store: SqliteObjectStore): RotationStore {
   return {
     async setPolicy(p: NewRotationPolicy, now: number): Promise<RotationPolicy> {
       if (!Number.isSafeInteger(p.intervalSeconds) || p.intervalSeconds <= 0) throw new RangeError('the rotation interval must be a positive number of seconds');
-      const [tenant, uid, grp] = keyOf(p.target);
+      const [tenant, uid, grp] = targetKey(p.target);
       await store.submitWrite(() => {
         s.upsertPolicy.run(tenant, uid, grp, p.intervalSeconds, p.offsetSeconds, p.automatic ? 1 : 0, p.graceSeconds, now);
       });
@@ -130,14 +114,14 @@ export function sqliteRotationStore(store: SqliteObjectStore): RotationStore {
     },
 
     async getPolicy(target) {
-      const row = s.getPolicy.get(...keyOf(target)) as PolicyRow | undefined;
+      const row = s.getPolicy.get(...targetKey(target)) as PolicyRow | undefined;
       return row === undefined ? undefined : policyOf(row);
     },
 
     async clearPolicy(target) {
       let removed = false;
       await store.submitWrite(() => {
-        removed = s.deletePolicy.run(...keyOf(target)).changes > 0;
+        removed = s.deletePolicy.run(...targetKey(target)).changes > 0;
       });
       return removed;
     },
