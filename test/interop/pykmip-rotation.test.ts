@@ -4,41 +4,20 @@
 // up by Name and must see two rotations; every identifier it saw must still answer Get.
 //
 // In CI (CI=true) a missing python3-pykmip fails this suite instead of skipping it.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openStoreBackend } from '../../src/store/backend.js';
 import type { RotationRecord } from '../../src/rotation/types.js';
-import { startKmipdUnderTest, type KmipdUnderTest } from '../support/kmipd-under-test.js';
-import { PYTHON, pykmipAvailability } from '../support/pykmip-server.js';
-import { repoRoot } from '../support/vectors-dir.js';
+import type { KmipdUnderTest } from '../support/kmipd-under-test.js';
+import { describeWithPykmip, interopScript, kmipdTarget, runChecks, useKmipdUnderTest, type CheckLine } from '../support/pykmip-run.js';
 
-const SCRIPT = path.join(repoRoot, 'test', 'interop', 'pykmip_rotation.py');
+const SCRIPT = interopScript('pykmip_rotation.py');
 
-interface ScriptResult {
-  ok: boolean;
-  detail?: Record<string, unknown>;
-  error?: string;
-}
-
-function runScript(kmipd: KmipdUnderTest, args: string[]): Promise<{ result: ScriptResult | undefined; stderr: string }> {
-  const full = [SCRIPT, ...args, '--host', kmipd.host, '--port', String(kmipd.port), '--ca', kmipd.paths.ca, '--cert', kmipd.paths.cert, '--key', kmipd.paths.key];
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, full, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', () => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.trim() !== '');
-      resolve({ result: line === undefined ? undefined : (JSON.parse(line) as ScriptResult), stderr });
-    });
-  });
+/** One command of the appliance script (`create` or `watch`): its one result line. */
+async function runScript(kmipd: KmipdUnderTest, args: string[]): Promise<{ result: CheckLine | undefined; stderr: string }> {
+  const run = await runChecks(SCRIPT, kmipdTarget(kmipd), { args });
+  return { result: run.lines[0], stderr: run.stderr };
 }
 
 async function cli(args: string[]): Promise<string> {
@@ -55,31 +34,11 @@ async function cli(args: string[]): Promise<string> {
   return out;
 }
 
-const availability = pykmipAvailability();
-const inCi = process.env['CI'] === 'true';
-
-describe('automatic rotation with the PyKMIP client (real time, mTLS)', () => {
-  if (!availability.available) {
-    if (inCi) {
-      it('python3-pykmip is installed (required in CI)', () => {
-        throw new Error(`python3-pykmip is missing: ${availability.reason}`);
-      });
-    } else {
-      it.skip(`python3-pykmip is missing: ${availability.reason}`, () => undefined);
-    }
-    return;
-  }
-
-  let kmipd: KmipdUnderTest | undefined;
-  beforeAll(async () => {
-    kmipd = await startKmipdUnderTest(undefined, { config: { rotation: { enabled: true, pollMs: 200, leaseMs: 10_000, batchSize: 16 } } });
-  }, 120_000);
-  afterAll(async () => {
-    await kmipd?.stop();
-  });
+describeWithPykmip('automatic rotation with the PyKMIP client (real time, mTLS)', () => {
+  const kmipd = useKmipdUnderTest({ config: { rotation: { enabled: true, pollMs: 200, leaseMs: 10_000, batchSize: 16 } } });
 
   it('a 2-second policy rotates a key PyKMIP finds by Name; pinned identifiers keep working within the grace', async () => {
-    const k = kmipd!;
+    const k = kmipd();
     const name = `rotating-${process.pid}-${Date.now()}`;
     const created = await runScript(k, ['create', '--name', name]);
     expect(created.result, created.stderr).toMatchObject({ ok: true });

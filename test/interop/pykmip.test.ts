@@ -4,15 +4,11 @@
 // the PyKMIP reference server, so a failure against kmipd is kmipd's, not the script's.
 //
 // In CI (CI=true) a missing python3-pykmip fails this suite instead of skipping it.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKmipdUnderTest, type KmipdUnderTest } from '../support/kmipd-under-test.js';
+import { describe, expect, it } from 'vitest';
 import { describePostgres } from '../support/postgres.js';
-import { PYTHON, pykmipAvailability, startPykmipServer } from '../support/pykmip-server.js';
-import { repoRoot } from '../support/vectors-dir.js';
+import { describeWithPykmip, expectCheckPassed, interopScript, runChecksOnReferenceServer, useChecksAgainstKmipd } from '../support/pykmip-run.js';
 
-const SCRIPT = path.join(repoRoot, 'test', 'interop', 'pykmip_client.py');
+const SCRIPT = interopScript('pykmip_client.py');
 /** The checks the script must offer, in the order it runs them; new operations add theirs here and in the script. */
 const CHECKS = [
   'discover_versions',
@@ -54,104 +50,31 @@ const KMIPD_DETAIL: Partial<Record<(typeof CHECKS)[number], (detail: Record<stri
   error_activate_twice: (d) => expect(d['status']).toBe('OPERATION_FAILED'),
 };
 
-interface CheckLine {
-  check: string;
-  ok: boolean;
-  detail?: unknown;
-  error?: string;
-}
-
-interface ScriptRun {
-  status: number | null;
-  lines: CheckLine[];
-  stderr: string;
-}
-
-/** Runs the script asynchronously (a synchronous spawn would block the in-process server). */
-function runScript(target: { host: string; port: number; ca: string; cert: string; key: string }, checks?: readonly string[]): Promise<ScriptRun> {
-  const args = [SCRIPT, '--host', target.host, '--port', String(target.port), '--ca', target.ca, '--cert', target.cert, '--key', target.key];
-  for (const check of checks ?? []) args.push('--check', check);
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      const lines = stdout
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as CheckLine);
-      resolve({ status, lines, stderr });
-    });
-  });
-}
-
-function lineFor(run: ScriptRun | undefined, check: string): CheckLine | undefined {
-  return run?.lines.find((l) => l.check === check);
-}
-
-const availability = pykmipAvailability();
-const inCi = process.env['CI'] === 'true';
-
-describe('PyKMIP client interop', () => {
-  if (!availability.available) {
-    if (inCi) {
-      it('python3-pykmip is installed (required in CI)', () => {
-        throw new Error(`python3-pykmip is missing: ${availability.reason}`);
-      });
-    } else {
-      it.skip(`python3-pykmip is missing: ${availability.reason}`, () => undefined);
-    }
-    return;
-  }
-
+describeWithPykmip('PyKMIP client interop', () => {
   // K10: the same checks against a node whose store is PostgreSQL (skipped locally without it, required in CI).
   for (const store of ['sqlite', 'postgres'] as const) {
     (store === 'postgres' ? describePostgres : describe)(`against kmipd (${store} store)`, () => {
-      let kmipd: KmipdUnderTest | undefined;
-      let run: ScriptRun | undefined;
-
-      beforeAll(async () => {
-        kmipd = await startKmipdUnderTest(undefined, { store });
-        run = await runScript({ host: kmipd.host, port: kmipd.port, ...kmipd.paths });
-      }, 120_000);
-
-      afterAll(async () => {
-        await kmipd?.stop();
-      });
+      const run = useChecksAgainstKmipd(SCRIPT, { store });
 
       for (const check of CHECKS) {
         it(check, () => {
-          const line = lineFor(run, check);
-          expect(line, `no result line for ${check}; stderr:\n${run?.stderr ?? ''}`).toBeDefined();
-          expect(line!.error ?? 'ok').toBe('ok');
-          expect(line!.ok).toBe(true);
-          KMIPD_DETAIL[check]?.(line!.detail as Record<string, unknown>);
+          const line = expectCheckPassed(run(), check);
+          KMIPD_DETAIL[check]?.(line.detail as Record<string, unknown>);
         });
       }
 
       it('reports every check and exits 0', () => {
-        expect(run?.lines.map((l) => l.check)).toEqual([...CHECKS]);
-        expect(run?.status).toBe(0);
+        expect(run()?.lines.map((l) => l.check)).toEqual([...CHECKS]);
+        expect(run()?.status).toBe(0);
       });
     });
   }
 
   describe('against the PyKMIP reference server (checks the script itself)', () => {
     it('passes every check', async () => {
-      const server = await startPykmipServer();
-      try {
-        const target = { host: server.host, port: server.port, ca: server.pki.caCert, cert: server.pki.clientCert, key: server.pki.clientKey };
-        const result = await runScript(target, REFERENCE_CHECKS);
-        expect(result.lines.filter((l) => !l.ok)).toEqual([]);
-        expect(result.lines.map((l) => l.check)).toEqual(REFERENCE_CHECKS);
-      } finally {
-        await server.stop();
-      }
+      const result = await runChecksOnReferenceServer(SCRIPT, { checks: REFERENCE_CHECKS });
+      expect(result.lines.filter((l) => !l.ok)).toEqual([]);
+      expect(result.lines.map((l) => l.check)).toEqual(REFERENCE_CHECKS);
     }, 120_000);
   });
 });

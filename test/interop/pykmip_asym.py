@@ -1,36 +1,26 @@
 #!/usr/bin/python3
 """PyKMIP interop checks of kmipd's asymmetric operations (run with /usr/bin/python3, python3-pykmip).
 
-Same conventions as pykmip_client.py (one JSON line per check, exit 1 when one failed): PyKMIP's
-ProxyKmipClient over mutual TLS creates an RSA-2048 key pair, activates it, gets the public key,
-signs with RSA PKCS#1 v1.5 / SHA-256 and verifies the signature (valid, then tampered). The
-signature, the data and the public key's DER are printed so that the test verifies the signature
-independently of both PyKMIP and kmipd.
+Same conventions as pykmip_client.py (pykmip_common: one JSON line per check, exit 1 when one
+failed): PyKMIP's ProxyKmipClient over mutual TLS creates an RSA-2048 key pair, activates it, gets
+the public key, signs with RSA PKCS#1 v1.5 / SHA-256 and verifies the signature (valid, then
+tampered). The signature, the data and the public key's DER are printed so that the test verifies
+the signature independently of both PyKMIP and kmipd.
 """
-import argparse
-import json
 import sys
 
 from kmip.core import enums
 from kmip.pie import objects
-from kmip.pie.client import ProxyKmipClient
 
-from pykmip_client import CheckFailed, enum_name, expect_equal, unique_name
+from pykmip_common import CheckFailed, Checks, enum_name, expect_equal, unique_name
 
-CHECKS = {}
+check = Checks()
 
 SIGN_PARAMETERS = {
     "cryptographic_algorithm": enums.CryptographicAlgorithm.RSA,
     "hashing_algorithm": enums.HashingAlgorithm.SHA_256,
     "padding_method": enums.PaddingMethod.PKCS1v15,
 }
-
-
-def check(name):
-    def register(fn):
-        CHECKS[name] = fn
-        return fn
-    return register
 
 
 def create_rsa_pair(client, prefix):
@@ -93,44 +83,5 @@ def sign_verify(client):
     }
 
 
-def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--ca", required=True, help="PEM CA bundle that signed the server certificate")
-    parser.add_argument("--cert", required=True, help="PEM client certificate (with the clientAuth EKU)")
-    parser.add_argument("--key", required=True, help="PEM client key")
-    parser.add_argument("--check", action="append", choices=sorted(CHECKS), help="run only these checks (repeatable)")
-    args = parser.parse_args(argv)
-    client = ProxyKmipClient(
-        hostname=args.host,
-        port=args.port,
-        cert=args.cert,
-        key=args.key,
-        ca=args.ca,
-        ssl_version="PROTOCOL_TLSv1_2",
-        config_file="/dev/null",
-    )
-    selected = args.check or list(CHECKS)
-    failures = 0
-    try:
-        client.open()
-    except Exception as e:
-        for name in selected:
-            print(json.dumps({"check": name, "ok": False, "error": "cannot connect: {0}".format(e)}), flush=True)
-        return 1
-    try:
-        for name in selected:
-            try:
-                detail = CHECKS[name](client)
-                print(json.dumps({"check": name, "ok": True, "detail": detail}), flush=True)
-            except Exception as e:
-                failures += 1
-                print(json.dumps({"check": name, "ok": False, "error": "{0}: {1}".format(type(e).__name__, e)}), flush=True)
-    finally:
-        client.close()
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(check.main(sys.argv[1:], __doc__, kmip_version="1.2"))

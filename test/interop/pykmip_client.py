@@ -2,57 +2,21 @@
 """PyKMIP interop checks against a KMIP server (run with Debian's /usr/bin/python3 and python3-pykmip).
 
 The client is PyKMIP's ProxyKmipClient (kmip.pie.client), speaking KMIP 1.2 unless --kmip-version
-says otherwise, over TLS with a client certificate (PyKMIP servers require the clientAuth extended
-key usage; kmipd does too). Each check is one named function; each prints exactly one JSON line:
-
-    {"check": "query", "ok": true, "detail": {...}}
-    {"check": "query", "ok": false, "error": "..."}
-
-Exit status 0 when every selected check passed, 1 when one failed, 2 for usage errors. Every
-check creates the objects it works on (with names unique to the run), so checks run alone too.
+says otherwise; connection, output (one JSON line per check) and exit status are pykmip_common's.
+Every check creates the objects it works on (with names unique to the run), so checks run alone too.
 """
-import argparse
-import json
 import sys
 import uuid
 
 from kmip.core import enums
-from kmip.pie import exceptions as pie_exceptions
 from kmip.pie import objects
-from kmip.pie.client import ProxyKmipClient
 
-CHECKS = {}
+from pykmip_common import (
+    CheckFailed, Checks, attribute_values, create_aes_256, enum_name, expect_equal, expect_failure,
+    get_symmetric_key, locate_by_name, require_success, state_of, unique_name,
+)
 
-
-class CheckFailed(Exception):
-    """The server answered, but not what KMIP requires."""
-
-
-def check(name):
-    def register(fn):
-        CHECKS[name] = fn
-        return fn
-    return register
-
-
-def enum_name(value, enum_class=None):
-    """Name of a PyKMIP enumeration value, of a primitive wrapping one, or of a raw number."""
-    value = getattr(value, "value", value)
-    if isinstance(value, int) and enum_class is not None:
-        try:
-            value = enum_class(value)
-        except ValueError:
-            return "0x{0:08x}".format(value)
-    return getattr(value, "name", str(value))
-
-
-def require_success(result):
-    status = getattr(result, "result_status", None)
-    status = getattr(status, "value", status)
-    if status != enums.ResultStatus.SUCCESS:
-        reason = enum_name(getattr(result, "result_reason", None), enums.ResultReason)
-        message = getattr(getattr(result, "result_message", None), "value", None)
-        raise CheckFailed("result status {0} ({1}: {2})".format(enum_name(status, enums.ResultStatus), reason, message))
+check = Checks()
 
 
 @check("discover_versions")
@@ -84,72 +48,6 @@ def query(client):
     if not vendor:
         raise CheckFailed("no Vendor Identification although Query Server Information was asked")
     return {"operations": operations, "object_types": object_types, "vendor_identification": vendor}
-
-
-# --- helpers for the object checks -------------------------------------------------------------
-
-def unique_name(prefix):
-    return "kmipd-interop-{0}-{1}".format(prefix, uuid.uuid4())
-
-
-def expect_equal(what, actual, expected):
-    if actual != expected:
-        raise CheckFailed("{0}: expected {1!r}, got {2!r}".format(what, expected, actual))
-
-
-def attribute_values(client, uid, names):
-    """Get Attributes for `names`: {attribute name: [plain values]} (enums as their names)."""
-    returned_uid, attrs = client.get_attributes(uid=uid, attribute_names=list(names))
-    expect_equal("Get Attributes unique identifier", returned_uid, uid)
-    values = {}
-    for attr in attrs:
-        name = attr.attribute_name.value
-        value = attr.attribute_value
-        if name == "Name":
-            value = value.name_value.value
-        else:
-            value = getattr(value, "value", value)
-            value = getattr(value, "name", value)
-        values.setdefault(name, []).append(value)
-    return values
-
-
-def state_of(client, uid):
-    values = attribute_values(client, uid, ["State"]).get("State", [])
-    if len(values) != 1:
-        raise CheckFailed("expected exactly one State attribute, got {0!r}".format(values))
-    return values[0]
-
-
-def locate_by_name(client, name):
-    attr = client.attribute_factory.create_attribute(enums.AttributeType.NAME, name)
-    return list(client.locate(attributes=[attr]))
-
-
-def expect_failure(what, operation):
-    """Runs `operation`, which must fail with KmipOperationFailure; returns status/reason/message."""
-    try:
-        operation()
-    except pie_exceptions.KmipOperationFailure as e:
-        status = enum_name(e.status, enums.ResultStatus)
-        if status != "OPERATION_FAILED":
-            raise CheckFailed("{0}: failure with result status {1}, expected OPERATION_FAILED".format(what, status))
-        return {"status": status, "reason": enum_name(e.reason, enums.ResultReason), "message": e.message}
-    raise CheckFailed("{0} succeeded, but must fail".format(what))
-
-
-def create_aes_256(client, name):
-    uid = client.create(enums.CryptographicAlgorithm.AES, 256, name=name)
-    if not isinstance(uid, str) or not uid:
-        raise CheckFailed("Create returned no unique identifier: {0!r}".format(uid))
-    return uid
-
-
-def get_symmetric_key(client, uid):
-    key = client.get(uid)
-    if not isinstance(key, objects.SymmetricKey):
-        raise CheckFailed("Get returned {0}, expected a SymmetricKey".format(type(key).__name__))
-    return key
 
 
 # --- object checks -----------------------------------------------------------------------------
@@ -319,49 +217,5 @@ def error_activate_twice(client):
     return dict(failure, uid=uid)
 
 
-def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--host", required=True)
-    parser.add_argument("--port", required=True, type=int)
-    parser.add_argument("--ca", required=True, help="PEM CA certificate of the server")
-    parser.add_argument("--cert", required=True, help="PEM client certificate (clientAuth EKU)")
-    parser.add_argument("--key", required=True, help="PEM client key")
-    parser.add_argument("--kmip-version", default="1.2", choices=["1.0", "1.1", "1.2", "1.3", "1.4", "2.0"])
-    parser.add_argument("--check", action="append", choices=sorted(CHECKS), help="run only these checks (repeatable)")
-    args = parser.parse_args(argv)
-
-    version = getattr(enums.KMIPVersion, "KMIP_" + args.kmip_version.replace(".", "_"))
-    client = ProxyKmipClient(
-        hostname=args.host,
-        port=args.port,
-        cert=args.cert,
-        key=args.key,
-        ca=args.ca,
-        ssl_version="PROTOCOL_TLSv1_2",
-        kmip_version=version,
-        # An empty config file: no ~/.pykmip or /etc/pykmip settings leak into the checks.
-        config_file="/dev/null",
-    )
-    selected = args.check or list(CHECKS)
-    failures = 0
-    try:
-        client.open()
-    except Exception as e:  # every selected check fails the same way
-        for name in selected:
-            print(json.dumps({"check": name, "ok": False, "error": "cannot connect: {0}".format(e)}), flush=True)
-        return 1
-    try:
-        for name in selected:
-            try:
-                detail = CHECKS[name](client)
-                print(json.dumps({"check": name, "ok": True, "detail": detail}), flush=True)
-            except Exception as e:
-                failures += 1
-                print(json.dumps({"check": name, "ok": False, "error": "{0}: {1}".format(type(e).__name__, e)}), flush=True)
-    finally:
-        client.close()
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(check.main(sys.argv[1:], __doc__, kmip_version="1.2"))

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyKMIP symmetric-crypto interop checks against a KMIP server (Debian /usr/bin/python3, python3-pykmip).
 
-Same conventions as pykmip_client.py: each check prints one JSON line
+Same conventions as pykmip_client.py (pykmip_common): each check prints one JSON line
 {"check": ..., "ok": true|false, "detail"|"error": ...}; exit status 0 when all selected checks
 pass. Every answer the server computes is verified here independently of it, with Python's
 `hmac` and the `cryptography` package (ciphers and RFC 5649 key unwrap), on key bytes the check
@@ -11,10 +11,8 @@ The client speaks KMIP 1.4 by default: AES-GCM's Additional Data and tag exist f
 (PyKMIP's ProxyKmipClient.encrypt drops them, so the GCM check builds its request from PyKMIP's own
 payload classes and sends it through the same connection).
 """
-import argparse
 import hashlib
 import hmac
-import json
 import os
 import sys
 import uuid
@@ -30,26 +28,11 @@ from kmip.core.messages import messages, payloads
 from kmip.core.messages.contents import Operation
 from kmip.core.objects import TemplateAttribute
 from kmip.pie import objects
-from kmip.pie.client import ProxyKmipClient
 
-CHECKS = {}
+from pykmip_common import CheckFailed, Checks, require
+
+check = Checks()
 RUN = uuid.uuid4().hex[:8]
-
-
-class CheckFailed(Exception):
-    """The server answered, but not what KMIP requires."""
-
-
-def check(name):
-    def register(fn):
-        CHECKS[name] = fn
-        return fn
-    return register
-
-
-def require(condition, message):
-    if not condition:
-        raise CheckFailed(message)
 
 
 def register_active(client, algorithm, key, masks, name):
@@ -188,41 +171,5 @@ def get_wrapped_aes_key_wrap_padding(client):
     return {"wrapped_bytes": len(wrapped)}
 
 
-def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--host", required=True)
-    parser.add_argument("--port", required=True, type=int)
-    parser.add_argument("--ca", required=True)
-    parser.add_argument("--cert", required=True)
-    parser.add_argument("--key", required=True)
-    parser.add_argument("--kmip-version", default="1.4", choices=["1.2", "1.3", "1.4", "2.0"])
-    parser.add_argument("--check", action="append", choices=sorted(CHECKS))
-    args = parser.parse_args(argv)
-    client = ProxyKmipClient(
-        hostname=args.host, port=args.port, cert=args.cert, key=args.key, ca=args.ca,
-        ssl_version="PROTOCOL_TLSv1_2",
-        kmip_version=getattr(enums.KMIPVersion, "KMIP_" + args.kmip_version.replace(".", "_")),
-        config_file="/dev/null",
-    )
-    selected = args.check or list(CHECKS)
-    failures = 0
-    try:
-        client.open()
-    except Exception as e:
-        for name in selected:
-            print(json.dumps({"check": name, "ok": False, "error": "cannot connect: {0}".format(e)}), flush=True)
-        return 1
-    try:
-        for name in selected:
-            try:
-                print(json.dumps({"check": name, "ok": True, "detail": CHECKS[name](client)}), flush=True)
-            except Exception as e:
-                failures += 1
-                print(json.dumps({"check": name, "ok": False, "error": "{0}: {1}".format(type(e).__name__, e)}), flush=True)
-    finally:
-        client.close()
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(check.main(sys.argv[1:], __doc__, kmip_version="1.4"))

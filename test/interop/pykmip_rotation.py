@@ -2,24 +2,23 @@
 """A KMIP 1.2 appliance (PyKMIP's ProxyKmipClient) living through automatic key rotation (kmipd K8).
 
 PyKMIP knows nothing of rotation: it only creates a named key, then keeps looking it up by Name,
-as appliances that resolve a key by name before each use do. Two commands, one JSON line each:
+as appliances that resolve a key by name before each use do. Two commands, one JSON line each
+(pykmip_common's, with the command as the check's name; "detail" holds what is shown here):
 
     create --name N                      creates and activates an AES-256 key named N: {"uid": ...}
     watch --name N --rotations K         polls Locate by Name until K rotations were seen, then Gets
                                          every key seen by its (pinned) identifier: {"seen": [...], ...}
 
 Exit status 0 on success, 1 when the server did not behave (the JSON line then has "error").
-Helpers (client setup, attribute reading) are shared with pykmip_client.py.
+Client setup, reporting and attribute reading are pykmip_common's.
 """
-import argparse
-import json
 import sys
 import time
 
-from kmip.core import enums
-from kmip.pie.client import ProxyKmipClient
-
-from pykmip_client import CheckFailed, attribute_values, create_aes_256, get_symmetric_key, locate_by_name
+from pykmip_common import (
+    CheckFailed, attribute_values, connection_parser, create_aes_256, get_symmetric_key, locate_by_name,
+    run_connected,
+)
 
 
 def create(client, args):
@@ -55,38 +54,17 @@ def watch(client, args):
     return {"seen": seen, "states": states, "distinct_material": len(set(materials)) == len(materials)}
 
 
+COMMANDS = {"create": create, "watch": watch}
+
+
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["create", "watch"])
-    parser.add_argument("--host", required=True)
-    parser.add_argument("--port", required=True, type=int)
-    parser.add_argument("--ca", required=True)
-    parser.add_argument("--cert", required=True)
-    parser.add_argument("--key", required=True)
+    parser = connection_parser(__doc__, kmip_version="1.2")
+    parser.add_argument("command", choices=sorted(COMMANDS))
     parser.add_argument("--name", required=True)
     parser.add_argument("--rotations", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
-    client = ProxyKmipClient(
-        hostname=args.host,
-        port=args.port,
-        cert=args.cert,
-        key=args.key,
-        ca=args.ca,
-        ssl_version="PROTOCOL_TLSv1_2",
-        kmip_version=enums.KMIPVersion.KMIP_1_2,
-        config_file="/dev/null",
-    )
-    client.open()
-    try:
-        result = create(client, args) if args.command == "create" else watch(client, args)
-        print(json.dumps({"ok": True, "detail": result}), flush=True)
-        return 0
-    except Exception as e:
-        print(json.dumps({"ok": False, "error": "{0}: {1}".format(type(e).__name__, e)}), flush=True)
-        return 1
-    finally:
-        client.close()
+    return run_connected(args, [args.command], lambda name, client: COMMANDS[name](client, args))
 
 
 if __name__ == "__main__":
