@@ -4,13 +4,13 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON, pykmipAvailability } from '../support/pykmip-server.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PYTHON } from '../support/pykmip-server.js';
+import { describeWithPykmip } from '../support/pykmip-run.js';
 import { repoRoot } from '../support/vectors-dir.js';
 import { startAuthzDeployment, removeDeployment, type AuthzDeployment } from '../integration/authz/deployment.js';
 
 const SCRIPT = path.join(repoRoot, 'test', 'interop', 'pykmip_reader.py');
-const availability = pykmipAvailability();
 
 interface Line {
   check: string;
@@ -19,11 +19,8 @@ interface Line {
   error?: string;
 }
 
-describe('PyKMIP with a Reader certificate', () => {
-  if (!availability.available) {
-    it.skip(`python3-pykmip is missing: ${availability.reason}`, () => undefined);
-    return;
-  }
+// Under CI=true a missing PyKMIP fails instead of skipping (describeWithPykmip).
+describeWithPykmip('PyKMIP with a Reader certificate', () => {
   let d: AuthzDeployment | undefined;
   let lines: Line[] = [];
   let stderr = '';
