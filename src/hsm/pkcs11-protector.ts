@@ -108,16 +108,30 @@ interface Waiter {
   reject(e: unknown): void;
 }
 
+/** How often, and how far apart, opening retries a token that looks absent (about 1 s in all). */
+const TOKEN_OPEN_ATTEMPTS = 5;
+const TOKEN_OPEN_RETRY_MS = 250;
+
 export async function openPkcs11Protector(config: HsmConfig, log: HsmLogger = silentLogger): Promise<Pkcs11Protector> {
   const cfg = resolveHsmConfig(config);
   const pin = readPin(cfg.pin, log);
-  const module = attachModule(cfg.module, cfg.softhsmConf);
-  const protector = new Pkcs11KeyProtector(cfg, pin, module, log);
-  try {
-    protector.connect();
-  } catch (e) {
-    detachModule(module);
-    throw toHsmError(e, `opening token '${cfg.tokenLabel}'`);
+  // A token directory shared by several nodes (SoftHSM2) can be unreadable for a moment while
+  // another process rewrites its token file: the token then looks absent. Re-scan a few times
+  // (the module reads its tokens at C_Initialize) before reporting it missing.
+  let protector: Pkcs11KeyProtector;
+  for (let attempt = 1; ; attempt++) {
+    const module = attachModule(cfg.module, cfg.softhsmConf);
+    protector = new Pkcs11KeyProtector(cfg, pin, module, log);
+    try {
+      protector.connect();
+      break;
+    } catch (e) {
+      detachModule(module);
+      const err = toHsmError(e, `opening token '${cfg.tokenLabel}'`);
+      if (err.code !== HsmErrorCode.TokenNotFound || attempt >= TOKEN_OPEN_ATTEMPTS) throw err;
+      log.warn({ token: cfg.tokenLabel, attempt }, 'token not found; scanning the module again');
+      await new Promise((r) => setTimeout(r, TOKEN_OPEN_RETRY_MS));
+    }
   }
   let versions: number[];
   try {

@@ -88,6 +88,17 @@ describeHsm('opening the HSM', () => {
     );
   });
 
+  it('finds a token that appears while it retries (a shared token directory being rewritten)', async () => {
+    const log = recordingLogger();
+    const opening = openPkcs11Protector({ ...token.config, tokenLabel: 'late-token' }, log);
+    await new Promise((r) => setTimeout(r, 300));
+    await provisionSoftHsmToken({ dir: token.dir, label: 'late-token', soPin: generatePin(), userPin: token.pin });
+    const hsm = await opening;
+    expect(hsm.tokenLabel).toBe('late-token');
+    await hsm.close();
+    expect(log.lines.some((l) => l.level === 'warn' && l.msg?.includes('token not found'))).toBe(true);
+  });
+
   it('reports a missing PIN file, an unset PIN env var and no PIN source as PinMissing', async () => {
     const missing = join(token.dir, 'nope.pin');
     let e = await openError(openPkcs11Protector({ ...token.config, pin: { file: missing } }));
