@@ -51,6 +51,7 @@ import { loadOnline } from './online-object.js';
 import { refuse } from './refusals.js';
 import { resolveParameters } from './symmetric-crypto.js';
 import type { OperationContext } from './types.js';
+import { bufferView, runCrypto } from './node-crypto.js';
 
 const CA = Enum.CryptographicAlgorithm;
 const HA = Enum.HashingAlgorithm;
@@ -197,7 +198,6 @@ export function planSignature(params: CryptographicParameters, key: KeyObject, d
 
 export type SignatureInput = { data: Uint8Array } | { digest: Uint8Array };
 
-const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 function checkDigest(plan: SignaturePlan, digest: Uint8Array): void {
   const h = plan.hash === undefined ? undefined : HASHES.get(plan.hash);
@@ -232,18 +232,13 @@ export async function signWith(plan: SignaturePlan, key: KeyObject, input: Signa
       }
     }
   }
-  return crypto(() => {
+  return runCrypto(() => {
     if ('data' in input) {
-      const opts =
-        plan.scheme === 'pss'
-          ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: plan.saltLength ?? constants.RSA_PSS_SALTLEN_DIGEST }
-          : plan.scheme === 'ecdsa'
-            ? { key, dsaEncoding: 'der' as const }
-            : { key, padding: constants.RSA_PKCS1_PADDING };
-      return nodeSign(hash!.name, buf(input.data), opts);
+      const opts = nodeSignatureOptions(plan, key, constants.RSA_PSS_SALTLEN_DIGEST);
+      return nodeSign(hash!.name, bufferView(input.data), opts);
     }
     if (plan.scheme === 'pkcs1') {
-      const t = hash?.digestInfo === undefined ? buf(input.digest) : Buffer.concat([hash.digestInfo, input.digest]);
+      const t = hash?.digestInfo === undefined ? bufferView(input.digest) : Buffer.concat([hash.digestInfo, input.digest]);
       return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, t);
     }
     const em = emsaPssEncode(input.digest, hash!.name, hash!.bytes, plan.saltLength ?? hash!.bytes, (key.asymmetricKeyDetails?.modulusLength ?? 0) - 1);
@@ -255,8 +250,15 @@ export async function signWith(plan: SignaturePlan, key: KeyObject, input: Signa
   });
 }
 
+/** node:crypto sign/verify options for `plan`; a PSS salt length not given defaults to `pssSalt` (sign: the digest length; verify: any). */
+function nodeSignatureOptions(plan: SignaturePlan, key: KeyObject, pssSalt: number) {
+  if (plan.scheme === 'pss') return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: plan.saltLength ?? pssSalt };
+  if (plan.scheme === 'ecdsa') return { key, dsaEncoding: 'der' as const };
+  return { key, padding: constants.RSA_PKCS1_PADDING };
+}
+
 export async function verifyWith(plan: SignaturePlan, key: KeyObject, input: SignatureInput, signature: Uint8Array, keys: KeyProtector): Promise<boolean> {
-  const sig = buf(signature);
+  const sig = bufferView(signature);
   const hash = plan.hash === undefined ? undefined : HASHES.get(plan.hash);
   if ('digest' in input) {
     checkDigest(plan, input.digest);
@@ -268,17 +270,12 @@ export async function verifyWith(plan: SignaturePlan, key: KeyObject, input: Sig
   }
   try {
     if ('data' in input) {
-      const opts =
-        plan.scheme === 'pss'
-          ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: plan.saltLength ?? constants.RSA_PSS_SALTLEN_AUTO }
-          : plan.scheme === 'ecdsa'
-            ? { key, dsaEncoding: 'der' as const }
-            : { key, padding: constants.RSA_PKCS1_PADDING };
-      return nodeVerify(hash!.name, buf(input.data), opts, sig);
+      const opts = nodeSignatureOptions(plan, key, constants.RSA_PSS_SALTLEN_AUTO);
+      return nodeVerify(hash!.name, bufferView(input.data), opts, sig);
     }
     if (sig.length !== modulusBytes(key)) return false;
     if (plan.scheme === 'pkcs1') {
-      const t = hash?.digestInfo === undefined ? buf(input.digest) : Buffer.concat([hash.digestInfo, input.digest]);
+      const t = hash?.digestInfo === undefined ? bufferView(input.digest) : Buffer.concat([hash.digestInfo, input.digest]);
       const recovered = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, sig);
       return recovered.equals(t);
     }
@@ -429,29 +426,19 @@ export function planRsaCipher(params: CryptographicParameters, key: KeyObject): 
   if (mgf !== undefined && mgf !== (params.hashingAlgorithm ?? HA.SHA_1)) {
     throw new KmipError('FeatureNotSupported', 'OAEP with a different MGF1 hash is not supported');
   }
-  return { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash.name, label: params.pSource === undefined ? undefined : buf(params.pSource) };
+  return { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash.name, label: params.pSource === undefined ? undefined : bufferView(params.pSource) };
 }
 
 export function rsaEncrypt(plan: RsaCipherPlan, key: KeyObject, data: Uint8Array): Buffer {
-  return crypto(() =>
-    publicEncrypt({ key, padding: plan.padding, ...(plan.oaepHash ? { oaepHash: plan.oaepHash } : {}), ...(plan.label ? { oaepLabel: plan.label } : {}) }, buf(data)),
+  return runCrypto(() =>
+    publicEncrypt({ key, padding: plan.padding, ...(plan.oaepHash ? { oaepHash: plan.oaepHash } : {}), ...(plan.label ? { oaepLabel: plan.label } : {}) }, bufferView(data)),
   );
 }
 
 export function rsaDecrypt(plan: RsaCipherPlan, key: KeyObject, data: Uint8Array): Buffer {
-  return crypto(() =>
-    privateDecrypt({ key, padding: plan.padding, ...(plan.oaepHash ? { oaepHash: plan.oaepHash } : {}), ...(plan.label ? { oaepLabel: plan.label } : {}) }, buf(data)),
+  return runCrypto(() =>
+    privateDecrypt({ key, padding: plan.padding, ...(plan.oaepHash ? { oaepHash: plan.oaepHash } : {}), ...(plan.label ? { oaepLabel: plan.label } : {}) }, bufferView(data)),
   );
-}
-
-/** node:crypto errors (whose text may describe inputs) become a generic Cryptographic Failure. */
-function crypto<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (err) {
-    if (err instanceof KmipError) throw err;
-    throw new KmipError('CryptographicFailure', 'the cryptographic operation failed', err instanceof Error ? err.message : undefined);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import type { TtlvNode } from '../ttlv/types.js';
 import { Enum, Tag } from '../kmip/registry.js';
 import type { SchemaContext } from '../kmip/schema.js';
 import { keyBlockOf, transparentKeyMaterial, type KeyBlock, type ManagedObject } from '../kmip/objects.js';
+import { bufferView } from './node-crypto.js';
 
 const KF = Enum.KeyFormatType;
 const OT = Enum.ObjectType;
@@ -44,7 +45,7 @@ const EC_PUBLIC: readonly number[] = [KF.TransparentECPublicKey, KF.TransparentE
 /** Why a key cannot be read or written in a format: the caller turns it into a KMIP error. */
 export class FormatUnsupported extends Error {}
 
-const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+const b64 = (b: Uint8Array): string => bufferView(b).toString('base64url');
 const bigToB64 = (n: bigint, size?: number): string => {
   let hex = n.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
@@ -57,7 +58,6 @@ const b64ToBig = (s: string | undefined): bigint => {
   const hex = Buffer.from(s, 'base64url').toString('hex');
   return hex.length === 0 ? 0n : BigInt(`0x${hex}`);
 };
-const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** The key of a Private or Public Key object as stored (plain Key Material only). */
 export function keyObjectOf(obj: ManagedObject): KeyObject {
@@ -70,7 +70,7 @@ export function keyObjectOf(obj: ManagedObject): KeyObject {
   if (!priv && obj.objectType !== OT.PublicKey) throw new FormatUnsupported('not an asymmetric key');
   try {
     if (m.type === 'ByteString') {
-      const key = view(m.value);
+      const key = bufferView(m.value);
       if (priv) {
         if (kft === KF.PKCS_1) return createPrivateKey({ key, format: 'der', type: 'pkcs1' });
         if (kft === KF.PKCS_8) return createPrivateKey({ key, format: 'der', type: 'pkcs8' });
@@ -126,7 +126,7 @@ function transparentToJwk(kft: number, m: TtlvNode): JsonWebKey | undefined {
       ecdh.setPrivateKey(Buffer.from(d, 'base64url'));
       point = ecdh.getPublicKey();
     } else {
-      point = view(t['qString'] as Uint8Array);
+      point = bufferView(t['qString'] as Uint8Array);
     }
     if (point.length !== 1 + 2 * curve.bytes || point[0] !== 0x04) throw new FormatUnsupported('only uncompressed EC points');
     const jwk: JsonWebKey = { kty: 'EC', crv: curve.jwk, x: b64(point.subarray(1, 1 + curve.bytes)), y: b64(point.subarray(1 + curve.bytes)) };

@@ -27,6 +27,7 @@ import { attributeValue, enumAttribute } from './new-object.js';
 import { loadOnline } from './online-object.js';
 import { refuse } from './refusals.js';
 import type { OperationContext } from './types.js';
+import { bufferView, runCrypto } from './node-crypto.js';
 
 const BCM = Enum.BlockCipherMode;
 const PM = Enum.PaddingMethod;
@@ -206,7 +207,6 @@ function checkIvLength(iv: Uint8Array, length: number | 'any'): Buffer {
   return Buffer.from(iv.buffer, iv.byteOffset, iv.byteLength);
 }
 
-const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 function checkInput(plan: CipherPlan, data: Uint8Array, direction: 'encrypt' | 'decrypt'): void {
   if (plan.mode === BCM.NISTKeyWrap) {
@@ -232,16 +232,16 @@ export interface Encrypted {
 export function encryptWith(plan: CipherPlan, key: Uint8Array, iv: Buffer | null, data: Uint8Array, aad: Uint8Array | undefined): Encrypted {
   if (aad !== undefined && plan.mode !== BCM.GCM) throw new KmipError('InvalidField', 'Authenticated Encryption Additional Data needs an authenticated mode (GCM)');
   checkInput(plan, data, 'encrypt');
-  return crypto(() => {
+  return runCrypto(() => {
     if (plan.mode === BCM.GCM) {
-      const c = createCipheriv(plan.cipher as CipherGCMTypes, asBuffer(key), iv!, { authTagLength: plan.tagLength! }) as CipherGCM;
-      if (aad !== undefined) c.setAAD(asBuffer(aad));
-      const out = Buffer.concat([c.update(asBuffer(data)), c.final()]);
+      const c = createCipheriv(plan.cipher as CipherGCMTypes, bufferView(key), iv!, { authTagLength: plan.tagLength! }) as CipherGCM;
+      if (aad !== undefined) c.setAAD(bufferView(aad));
+      const out = Buffer.concat([c.update(bufferView(data)), c.final()]);
       return { data: out, tag: c.getAuthTag() };
     }
-    const c = createCipheriv(plan.cipher, asBuffer(key), iv);
+    const c = createCipheriv(plan.cipher, bufferView(key), iv);
     c.setAutoPadding(plan.pad);
-    return { data: Buffer.concat([c.update(asBuffer(data)), c.final()]) };
+    return { data: Buffer.concat([c.update(bufferView(data)), c.final()]) };
   });
 }
 
@@ -255,16 +255,16 @@ export function decryptWith(plan: CipherPlan, key: Uint8Array, iv: Buffer | null
     if (tag !== undefined) throw new KmipError('InvalidField', 'an Authenticated Encryption Tag needs an authenticated mode (GCM)');
   }
   checkInput(plan, data, 'decrypt');
-  return crypto(() => {
+  return runCrypto(() => {
     if (plan.mode === BCM.GCM) {
-      const d = createDecipheriv(plan.cipher as CipherGCMTypes, asBuffer(key), iv!, { authTagLength: tag!.length }) as DecipherGCM;
-      d.setAuthTag(asBuffer(tag!));
-      if (aad !== undefined) d.setAAD(asBuffer(aad));
-      return Buffer.concat([d.update(asBuffer(data)), d.final()]);
+      const d = createDecipheriv(plan.cipher as CipherGCMTypes, bufferView(key), iv!, { authTagLength: tag!.length }) as DecipherGCM;
+      d.setAuthTag(bufferView(tag!));
+      if (aad !== undefined) d.setAAD(bufferView(aad));
+      return Buffer.concat([d.update(bufferView(data)), d.final()]);
     }
-    const d = createDecipheriv(plan.cipher, asBuffer(key), iv);
+    const d = createDecipheriv(plan.cipher, bufferView(key), iv);
     d.setAutoPadding(plan.pad);
-    return Buffer.concat([d.update(asBuffer(data)), d.final()]);
+    return Buffer.concat([d.update(bufferView(data)), d.final()]);
   });
 }
 
@@ -285,16 +285,16 @@ export function requireStreamable(plan: CipherPlan): void {
  */
 export function startCipher(plan: CipherPlan, key: Uint8Array, iv: Buffer | null, aad: Uint8Array | undefined, direction: 'encrypt' | 'decrypt'): Cipher | Decipher {
   if (aad !== undefined && plan.mode !== BCM.GCM) throw new KmipError('InvalidField', 'Authenticated Encryption Additional Data needs an authenticated mode (GCM)');
-  return crypto(() => {
+  return runCrypto(() => {
     if (plan.mode === BCM.GCM) {
       const c =
         direction === 'encrypt'
-          ? createCipheriv(plan.cipher as CipherGCMTypes, asBuffer(key), iv!, { authTagLength: plan.tagLength! })
-          : createDecipheriv(plan.cipher as CipherGCMTypes, asBuffer(key), iv!);
-      if (aad !== undefined) c.setAAD(asBuffer(aad));
+          ? createCipheriv(plan.cipher as CipherGCMTypes, bufferView(key), iv!, { authTagLength: plan.tagLength! })
+          : createDecipheriv(plan.cipher as CipherGCMTypes, bufferView(key), iv!);
+      if (aad !== undefined) c.setAAD(bufferView(aad));
       return c;
     }
-    const c = direction === 'encrypt' ? createCipheriv(plan.cipher, asBuffer(key), iv) : createDecipheriv(plan.cipher, asBuffer(key), iv);
+    const c = direction === 'encrypt' ? createCipheriv(plan.cipher, bufferView(key), iv) : createDecipheriv(plan.cipher, bufferView(key), iv);
     c.setAutoPadding(plan.pad);
     return c;
   });
@@ -302,7 +302,7 @@ export function startCipher(plan: CipherPlan, key: Uint8Array, iv: Buffer | null
 
 /** One piece of a stream. */
 export function continueCipher(context: Cipher | Decipher, data: Uint8Array | undefined): Buffer {
-  return crypto(() => context.update(asBuffer(data ?? new Uint8Array(0))));
+  return runCrypto(() => context.update(bufferView(data ?? new Uint8Array(0))));
 }
 
 /** The last piece: the remaining output, and the tag of a GCM encryption; a GCM decryption checks `tag`. */
@@ -313,21 +313,11 @@ export function finishCipher(context: Cipher | Decipher, gcm: boolean, direction
   } else if (tag !== undefined) {
     throw new KmipError('InvalidField', 'an Authenticated Encryption Tag belongs to the last piece of a GCM decryption');
   }
-  return crypto(() => {
-    if (gcm && direction === 'decrypt') (context as DecipherGCM).setAuthTag(asBuffer(tag!));
+  return runCrypto(() => {
+    if (gcm && direction === 'decrypt') (context as DecipherGCM).setAuthTag(bufferView(tag!));
     const data = context.final();
     return gcm && direction === 'encrypt' ? { data, tag: (context as CipherGCM).getAuthTag() } : { data };
   });
-}
-
-/** Runs a node:crypto computation; its errors (whose text may describe inputs) become a generic Cryptographic Failure. */
-function crypto<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (err) {
-    if (err instanceof KmipError) throw err;
-    throw new KmipError('CryptographicFailure', 'the cryptographic operation failed', err instanceof Error ? err.message : undefined);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,18 +346,18 @@ export function hmacHash(keyAlg: number | undefined, params: CryptographicParame
 /** An HMAC context for a streamed MAC; node:crypto copies the key into it. */
 export function startHmac(hash: string, key: Uint8Array): Hmac {
   if (key.length === 0) throw new KmipError('InvalidField', 'the key is empty');
-  return crypto(() => createHmac(hash, asBuffer(key)));
+  return runCrypto(() => createHmac(hash, bufferView(key)));
 }
 
 export function hmac(hash: string, key: Uint8Array, data: Uint8Array): Buffer {
   if (key.length === 0) throw new KmipError('InvalidField', 'the key is empty');
-  return crypto(() => createHmac(hash, asBuffer(key)).update(asBuffer(data)).digest());
+  return runCrypto(() => createHmac(hash, bufferView(key)).update(bufferView(data)).digest());
 }
 
 /** Compares a MAC in constant time (for equal lengths; a length mismatch is simply invalid). */
 export function macMatches(expected: Uint8Array, given: Uint8Array): boolean {
   if (expected.length !== given.length) return false;
-  return timingSafeEqual(asBuffer(expected), asBuffer(given));
+  return timingSafeEqual(bufferView(expected), bufferView(given));
 }
 
 // ---------------------------------------------------------------------------------------------
