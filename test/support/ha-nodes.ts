@@ -2,11 +2,10 @@
 // config, SoftHSM2 token: the nodes share one key hierarchy) initialised against a fresh database
 // on the run's PostgreSQL server, and `kmipd serve` child processes from dist/ on free ports, each
 // with its own admin listener. Clients speak mutual TLS with the deployment's admin certificate.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectKmip, type KmipConnection } from '../../src/client/connection.js';
 import { encodeRequest, parseResponse, type BatchItemRequest } from '../../src/client/request.js';
 import { initDeployment } from '../../src/cli/init.js';
@@ -16,7 +15,7 @@ import pg from 'pg';
 import { adminQuery, createTestDatabase } from './postgres.js';
 import { v21 } from './lifecycle-requests.js';
 
-const kmipdBin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+import { serveChild } from './serve-child.js';
 
 export interface HaDeployment {
   root: string;
@@ -68,58 +67,18 @@ export interface Node {
   healthz(): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; detail?: string }> } }>;
 }
 
-export function startNode(dir: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<Node> {
-  if (!existsSync(kmipdBin)) throw new Error(`${kmipdBin} is missing: run 'npx tsc -p tsconfig.json' first`);
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [kmipdBin, 'serve', '--dir', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    let out = '';
-    let started = false;
-    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`node ${name} did not start in time:\n${out}`));
-    }, 30_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const kmip = /"listen":"127\.0\.0\.1:(\d+)","msg":"KMIP listener started"/.exec(out);
-      const admin = /"listen":"127\.0\.0\.1:(\d+)","msg":"admin listener started"/.exec(out);
-      if (kmip && admin && !started) {
-        started = true;
-        clearTimeout(timer);
-        const adminPort = Number(admin[1]);
-        resolve({
-          name,
-          port: Number(kmip[1]),
-          adminPort,
-          proc,
-          output: () => out,
-          async kill9() {
-            proc.kill('SIGKILL');
-            await exited;
-          },
-          async stop() {
-            if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-            await exited;
-          },
-          async healthz() {
-            const res = await fetch(`http://127.0.0.1:${adminPort}/healthz`, { signal: AbortSignal.timeout(10_000) });
-            return { status: res.status, body: (await res.json()) as Awaited<ReturnType<Node['healthz']>>['body'] };
-          },
-        });
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.once('exit', (code) => {
-      if (!started) {
-        clearTimeout(timer);
-        reject(new Error(`node ${name} exited with ${code}:\n${out}`));
-      }
-    });
-  });
+export async function startNode(dir: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<Node> {
+  const child = await serveChild(dir, { admin: true, env, label: `node ${name}` });
+  const adminPort = child.adminPort!;
+  return {
+    ...child,
+    name,
+    adminPort,
+    async healthz() {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/healthz`, { signal: AbortSignal.timeout(10_000) });
+      return { status: res.status, body: (await res.json()) as Awaited<ReturnType<Node['healthz']>>['body'] };
+    },
+  };
 }
 
 /** A mutual-TLS client of a node, with the deployment's admin certificate (role Admin). */

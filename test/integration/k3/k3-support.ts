@@ -1,9 +1,7 @@
 // Helpers for the K3 suites: a real deployment (`kmipd init`), the compiled `kmipd serve` in a
-// child process (dist/, so run `npx tsc -p tsconfig.json` first; starting from sources through the
-// TS hooks takes far too long on a loaded machine), and a small KMIP client doing Create and Get
-// over mutual TLS with the deployment's admin certificate.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+// child process (test/support/serve-child.ts), and a small KMIP client doing Create and Get over
+// mutual TLS with the deployment's admin certificate.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +14,7 @@ import type { ResponseMessage } from '../../../src/kmip/messages.js';
 import { at, child, ops, v21 } from '../../support/lifecycle-requests.js';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-export const kmipdBin = path.join(repoRoot, 'dist/cli/main.js');
+export { kmipdBin } from '../../support/serve-child.js';
 
 export interface Deployment {
   root: string;
@@ -33,57 +31,7 @@ export async function makeDeployment(): Promise<Deployment> {
   return { root, dir, dbPath: resolvePath(dir, store.path) };
 }
 
-export interface ServeChild {
-  port: number;
-  proc: ChildProcess;
-  /** stdout + stderr so far. */
-  output(): string;
-  kill9(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export function serveChild(dir: string): Promise<ServeChild> {
-  if (!existsSync(kmipdBin)) throw new Error(`${kmipdBin} is missing: run 'npx tsc -p tsconfig.json' first`);
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [kmipdBin, 'serve', '--dir', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let started = false;
-    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`kmipd serve did not start in time:\n${out}`));
-    }, 30_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /"listen":"127\.0\.0\.1:(\d+)","msg":"KMIP listener started"/.exec(out);
-      if (m && !started) {
-        started = true;
-        clearTimeout(timer);
-        resolve({
-          port: Number(m[1]),
-          proc,
-          output: () => out,
-          async kill9() {
-            proc.kill('SIGKILL');
-            await exited;
-          },
-          async stop() {
-            if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.once('exit', (code) => {
-      if (!started) {
-        clearTimeout(timer);
-        reject(new Error(`kmipd serve exited with ${code}:\n${out}`));
-      }
-    });
-  });
-}
+export { serveChild, type ServeChild } from '../../support/serve-child.js';
 
 export function connectAdmin(dir: string, port: number): Promise<KmipConnection> {
   const certs = path.join(dir, 'certs');
