@@ -13,25 +13,12 @@ import { createSecureContext } from 'node:tls';
 import { connectKmip } from '../../client/connection.js';
 import { LatencyHistogram } from './histogram.js';
 import { createRequest, readOutcome } from './requests.js';
-import { runLoad, type BenchOp, type Fixture, type LoadPlan, type LoadResult } from './runner.js';
+import { runLoad, type BenchOp, type Fixture, type LoadPlan, type LoadResult, type LoadSettings } from './runner.js';
 import type { ParentMessage, WorkerMessage } from './worker.js';
 
-export interface BenchOptions {
-  host: string;
-  port: number;
-  ca: string;
-  cert: string;
-  key: string;
-  op: BenchOp;
-  connections: number;
-  durationMs?: number;
-  count?: number;
-  warmupMs: number;
+export interface BenchOptions extends LoadSettings {
   /** Worker processes; undefined chooses (see autoWorkers). */
   workers?: number;
-  resume: boolean;
-  maxTlsVersion?: 'TLSv1.2' | 'TLSv1.3';
-  timeoutMs: number;
   /** idle: where to read the server's RSS. */
   serverPid?: number;
   metricsUrl?: string;

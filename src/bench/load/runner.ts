@@ -30,8 +30,8 @@ export interface Fixture {
   names: string[];
 }
 
-/** What one process runs: serialisable, it crosses the fork boundary. */
-export interface LoadPlan {
+/** The server, credentials and load shape: what the command line asks for and every process runs. */
+export interface LoadSettings {
   host: string;
   port: number;
   /** PEM file paths. */
@@ -44,13 +44,17 @@ export interface LoadPlan {
   durationMs?: number;
   count?: number;
   warmupMs: number;
-  fixture: Fixture;
-  /** Unique per process and run: names of created objects start with it. */
-  namePrefix: string;
   /** connect: offer the previous connection's TLS session (resumption), as appliances do. */
   resume: boolean;
   maxTlsVersion?: 'TLSv1.2' | 'TLSv1.3';
   timeoutMs: number;
+}
+
+/** What one process runs: serialisable, it crosses the fork boundary. */
+export interface LoadPlan extends LoadSettings {
+  fixture: Fixture;
+  /** Unique per process and run: names of created objects start with it. */
+  namePrefix: string;
 }
 
 export interface LoadResult {
