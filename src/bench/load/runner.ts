@@ -21,7 +21,7 @@ import {
   type Outcome,
 } from './requests.js';
 
-export const BENCH_OPS = ['create', 'get', 'locate', 'lifecycle', 'connect', 'mixed', 'idle'] as const;
+export const BENCH_OPS = ['create', 'get', 'locate', 'lifecycle', 'connect', 'mixed', 'idle', 'discover'] as const;
 export type BenchOp = (typeof BENCH_OPS)[number];
 
 /** Objects made before the run, for get, locate and mixed. */
@@ -168,6 +168,7 @@ export async function runLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise<Loa
         return mixedStep();
       case 'connect':
       case 'idle':
+      case 'discover':
         return (conn) => send(conn, discoverVersionsRequest());
     }
   }

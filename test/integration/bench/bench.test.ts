@@ -133,6 +133,16 @@ describe('kmipd bench against a real kmipd', () => {
     expect(r.resumedShare).toBeGreaterThan(0.5);
   });
 
+  it('discover sends Discover Versions on held connections: one connection each, one audit record per request', async () => {
+    const before = connectionsTotal();
+    const audit0 = countRows('audit_log');
+    const r = await runBench(options({ op: 'discover', connections: 3, count: 30 }));
+    expect(r.ok).toBe(30);
+    expect(r.failed).toBe(0);
+    expect(connectionsTotal() - before).toBe(3);
+    expect(countRows('audit_log') - audit0).toBe(30);
+  });
+
   it('a refused server shows as transport errors, not successes', async () => {
     const r = await runBench(options({ op: 'connect', port: 1, connections: 1, count: 3 })).catch((e: Error) => e);
     if (r instanceof Error) throw r;
