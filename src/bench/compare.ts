@@ -7,7 +7,8 @@
  * so that load from other processes on a shared machine falls on both alike.
  *
  * In the same run it measures the goals' reference points: a bare node TLS server with kmipd's TLS
- * policy (new connections per second), the single-commit SQLite ceiling on the same file system,
+ * policy (new connections per second, and canned responses on held connections: the machine's
+ * request/response ceiling with this client), the single-commit SQLite ceiling on the same file system,
  * and kmipd's resident memory holding 1,000 idle mutual-TLS connections.
  *
  *   node dist/bench/compare.js [--quick] [--duration S] [--json OUT] [--pykmip-server PATH]
@@ -54,7 +55,9 @@ export interface CompareReport {
   machine: { cpus: number; model: string; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
   pykmip: string;
   rows: Row[];
-  bareTls: { resumed: BenchReport; full: BenchReport };
+  bareTls: { resumed: BenchReport; full: BenchReport; held: BenchReport };
+  /** Discover Versions on held connections: kmipd's per-message floor, against bareTls.held. */
+  kmipdHeld: BenchReport;
   kmipdFullHandshake: BenchReport;
   sqliteSingleCommitPerSecond: number;
   idle?: BenchReport;
@@ -177,6 +180,8 @@ export function formatCompare(r: CompareReport): string {
     `| kmipd, new connection + 1 request, resumed session, ${top} conns | ${connectTop ? fmt(connectTop.kmipd.throughput) : 'n/a'} /s | ${cpu(connectTop?.kmipd)} |`,
     `| bare node TLS, new connection + 1 request, full handshake, ${top} conns | ${fmt(r.bareTls.full.throughput)} /s | ${cpu(r.bareTls.full)} |`,
     `| kmipd, new connection + 1 request, full handshake, ${top} conns | ${fmt(r.kmipdFullHandshake.throughput)} /s | ${cpu(r.kmipdFullHandshake)} |`,
+    `| bare node TLS, canned response on held connections (the request/response ceiling), ${top} conns | ${fmt(r.bareTls.held.throughput)} /s | ${cpu(r.bareTls.held)} per message |`,
+    `| kmipd, Discover Versions on held connections (framing, dispatch, durable audit record), ${top} conns | ${fmt(r.kmipdHeld.throughput)} /s | ${cpu(r.kmipdHeld)} per message |`,
     `| SQLite WAL synchronous=FULL, one row per commit | ${fmt(r.sqliteSingleCommitPerSecond)} /s | |`,
   );
   if (r.idle?.serverRss) {
@@ -187,7 +192,8 @@ export function formatCompare(r: CompareReport): string {
   if (get) {
     const x = get.pykmip ? get.kmipd.throughput / get.pykmip.throughput : undefined;
     out.push(
-      `- Get at ${top} connections ≥ 50× PyKMIP with p99 ≤ 5 ms: ${x === undefined ? 'n/a' : `${x.toFixed(1)}×`}, p99 ${get.kmipd.latencyMs.p99.toFixed(2)} ms: ${verdict(x === undefined ? undefined : x >= 50 && get.kmipd.latencyMs.p99 <= 5)}`,
+      `- Get at ${top} connections ≥ 50× PyKMIP with p99 ≤ 5 ms: ${x === undefined ? 'n/a' : `${x.toFixed(1)}×`}, p99 ${get.kmipd.latencyMs.p99.toFixed(2)} ms: ${verdict(x === undefined ? undefined : x >= 50 && get.kmipd.latencyMs.p99 <= 5)}` +
+        (get.pykmip ? ` (50× PyKMIP is ${fmt(50 * get.pykmip.throughput)}/s, ${((50 * get.pykmip.throughput * 100) / r.bareTls.held.throughput).toFixed(0)} % of the bare TLS ceiling on held connections)` : ''),
     );
   }
   if (create) {
@@ -270,6 +276,9 @@ export async function runCompare(options: { quick: boolean; durationMs: number; 
     const bareResumed = await bench(bareTarget, 'connect', top);
     const bareFull = await bench(bareTarget, 'connect', top, { resume: false });
     const kmipdFull = await bench(kmipd.target, 'connect', top, { resume: false });
+    const bareHeld = await bench(bareTarget, 'discover', top);
+    const kmipdHeld = await bench(kmipd.target, 'discover', top);
+    options.log(`discover ×${top} on held connections: bare TLS ${fmt(bareHeld.throughput)}/s, kmipd ${fmt(kmipdHeld.throughput)}/s`);
     options.log(`connect ×${top}: bare TLS ${fmt(bareResumed.throughput)}/s resumed, ${fmt(bareFull.throughput)}/s full; kmipd full ${fmt(kmipdFull.throughput)}/s`);
     const ceiling = singleCommitCeiling(path.join(root, 'ceiling.db'), options.quick ? 0.5 : 2);
     options.log(`SQLite single-commit ceiling ${fmt(ceiling.perSecond)}/s`);
@@ -292,7 +301,8 @@ export async function runCompare(options: { quick: boolean; durationMs: number; 
       },
       pykmip: availability.available ? 'python3-pykmip 0.10 (pykmip-server, auth_suite=TLS1.2)' : `not measured (${availability.reason})`,
       rows,
-      bareTls: { resumed: bareResumed, full: bareFull },
+      bareTls: { resumed: bareResumed, full: bareFull, held: bareHeld },
+      kmipdHeld,
       kmipdFullHandshake: kmipdFull,
       sqliteSingleCommitPerSecond: ceiling.perSecond,
       ...(idle ? { idle } : {}),

@@ -175,5 +175,10 @@ describe('bench:compare', () => {
       expect(res.stdout).toContain(`| ${row.op} | ${row.connections} |`);
       expect(res.stdout).toContain(`| ${ratio}× |`);
     }
+    const full = JSON.parse(readFileSync(out, 'utf8')) as { bareTls: { held: BenchReport }; kmipdHeld: BenchReport };
+    expect(full.bareTls.held.ok).toBeGreaterThan(0);
+    expect(full.kmipdHeld.ok).toBeGreaterThan(0);
+    expect(full.kmipdHeld.failed).toBe(0);
+    expect(res.stdout).toMatch(/\| bare node TLS, canned response on held connections .* \| [\d,.]+ \/s \|/);
   }, 180_000);
 });
