@@ -104,6 +104,25 @@ describeHsm('reveal cache', () => {
     expect((await plain.reveal(pm, b)).equals(miss)).toBe(true);
   });
 
+  it('works the same with asyncCalls and token KEKs, under 64 concurrent reveals of 8 keys', async () => {
+    const hsm = await protector({ asyncCalls: true, sessionKeyCopies: false, sessions: 4, revealCacheEntries: 4 });
+    const rows: { b: Binding; pm: ProtectedMaterial }[] = [];
+    for (let i = 0; i < 8; i++) {
+      const b = bindingOf(300 + i);
+      rows.push({ b, pm: await hsm.generate({ kind: 'aes', bits: 256 }, b) });
+    }
+    const expected: string[] = [];
+    for (const r of rows) expected.push((await hsm.reveal(r.pm, r.b)).toString('hex'));
+    const got = await Promise.all(
+      Array.from({ length: 64 }, async (_, i) => {
+        const r = rows[i % 8] as { b: Binding; pm: ProtectedMaterial };
+        return (await hsm.reveal(r.pm, r.b)).toString('hex');
+      }),
+    );
+    expect(got).toEqual(Array.from({ length: 64 }, (_, i) => expected[i % 8]));
+    expect(hsm.revealCacheStats().entries).toBeLessThanOrEqual(4);
+  });
+
   it('refuses a row with any byte changed after the genuine row was cached, and keeps serving the genuine one', async () => {
     const hsm = await protector();
     const admin = await protector({ revealCacheEntries: 0 });
@@ -158,16 +177,16 @@ describeHsm('reveal cache', () => {
     expect(hsm.revealCacheStats().entries).toBe(0);
   });
 
-  it('expires keys after the TTL, also while idle, and does not extend it on hits', async () => {
-    const hsm = await protector({ revealCacheTtlMs: 300 });
+  it('expires keys after the TTL, also while idle (that hits do not extend it: unit test)', async () => {
+    const hsm = await protector({ revealCacheTtlMs: 1000 }); // swept every 250 ms
     const b = bindingOf(6);
     const pm = await hsm.generate({ kind: 'aes', bits: 128 }, b);
     const before = sessionObjects(raw);
     await hsm.reveal(pm, b);
-    await settle(150);
-    await hsm.reveal(pm, b); // a hit at half the TTL
+    await hsm.reveal(pm, b);
     expect(hsm.revealCacheStats()).toMatchObject({ hits: 1, entries: 1 });
-    await settle(150 + 100 + 100); // past the TTL of the first reveal, plus a sweep period
+    expect(sessionObjects(raw)).toBe(before + 1);
+    await settle(1000 + 250 + 200); // no call in between: the sweep alone must remove it
     expect(hsm.revealCacheStats().entries).toBe(0);
     expect(sessionObjects(raw)).toBe(before);
     await hsm.reveal(pm, b);
