@@ -34,6 +34,7 @@ export function hsmConfigOf(config: KmipdConfig, dir: string): HsmConfig {
     pin: { env: h.pinEnv, file: h.pinFile ? resolvePath(dir, h.pinFile) : undefined },
     kekLabelPrefix: h.kekLabelPrefix,
     softhsmConf: h.softhsmConf ? resolvePath(dir, h.softhsmConf) : undefined,
+    revealCacheEntries: h.revealCacheEntries, revealCacheTtlMs: h.revealCacheTtlMs,
   };
 }
 

@@ -35,6 +35,10 @@ export interface HsmConfig {
   /** SoftHSM2 configuration (token directory); ignored for hardware modules. */
   softhsmConf: string;
   kekLabelPrefix: string;
+  /** Reveal cache: unwrapped keys kept inside the HSM after a verified reveal (0 turns it off). */
+  revealCacheEntries: number;
+  /** Longest a key stays in the reveal cache after its MAC check, in ms (0 turns it off). */
+  revealCacheTtlMs: number;
 }
 
 /** The embedded default: one SQLite file (WAL) on this machine. */
@@ -205,6 +209,8 @@ export function defaultConfig(): KmipdConfig {
       pinEnv: 'KMIPD_HSM_PIN',
       softhsmConf: 'hsm/softhsm2.conf',
       kekLabelPrefix: 'kmipd-kek',
+      revealCacheEntries: 1024,
+      revealCacheTtlMs: 60_000,
     },
     store: { kind: 'sqlite', path: 'data/kmipd.db' },
     limits: { ...defaultLimits },
@@ -349,7 +355,7 @@ const DAY_MS = 86_400_000;
 const schema: Schema<KmipdConfig> = {
   listen: hostPort,
   tls: { ca: str, cert: str, key: str, requireClientAuthEku: bool, legacyCiphers: bool },
-  hsm: { module: str, tokenLabel: str, pinFile: str, pinEnv: str, softhsmConf: str, kekLabelPrefix: str },
+  hsm: { module: str, tokenLabel: str, pinFile: str, pinEnv: str, softhsmConf: str, kekLabelPrefix: str, revealCacheEntries: int(0, 1_000_000), revealCacheTtlMs: int(0, DAY_MS) },
   store: storeCheck,
   limits: {
     // TTLV needs at least a header; above 64 MiB a message is not KMIP any more.

@@ -37,11 +37,24 @@ export interface HsmConfig {
    * 200,000 (about 55 MB with SoftHSM); 0 disables it, which suits hardware HSMs.
    */
   recycleAfterObjects?: number;
+  /**
+   * Reveal cache (reveal-cache.ts): after a verified reveal the unwrapped key stays in the HSM as
+   * a session object, so revealing the same stored row again costs one C_GetAttributeValue. The
+   * plaintext then lives inside the HSM (never in JavaScript) for up to `revealCacheTtlMs`.
+   * Bound on the number of keys kept (default 1024); 0 turns the cache off.
+   */
+  revealCacheEntries?: number;
+  /** Longest time a key stays cached after its MAC was verified, in ms (default 60,000); 0 turns it off. */
+  revealCacheTtlMs?: number;
 }
 
 export const DEFAULT_KEK_LABEL_PREFIX = 'kmipd-kek';
 export const DEFAULT_SESSIONS = 4;
 export const DEFAULT_RECYCLE_AFTER_OBJECTS = 200_000;
+export const DEFAULT_REVEAL_CACHE_ENTRIES = 1024;
+export const DEFAULT_REVEAL_CACHE_TTL_MS = 60_000;
+const MAX_REVEAL_CACHE_ENTRIES = 1_000_000;
+const MAX_REVEAL_CACHE_TTL_MS = 86_400_000;
 
 /** The subset of a pino logger used here; a pino Logger satisfies it. */
 export interface HsmLogger {
@@ -68,6 +81,8 @@ export interface ResolvedHsmConfig {
   asyncCalls: boolean;
   sessionKeyCopies: boolean;
   recycleAfterObjects: number;
+  revealCacheEntries: number;
+  revealCacheTtlMs: number;
 }
 
 /** Applies defaults and rejects configurations that cannot work. */
@@ -84,6 +99,14 @@ export function resolveHsmConfig(config: HsmConfig): ResolvedHsmConfig {
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > 64) throw invalid('sessions must be from 1 to 64');
   const recycle = config.recycleAfterObjects ?? DEFAULT_RECYCLE_AFTER_OBJECTS;
   if (!Number.isInteger(recycle) || recycle < 0) throw invalid('recycleAfterObjects must be a non-negative integer');
+  const cacheEntries = config.revealCacheEntries ?? DEFAULT_REVEAL_CACHE_ENTRIES;
+  if (!Number.isInteger(cacheEntries) || cacheEntries < 0 || cacheEntries > MAX_REVEAL_CACHE_ENTRIES) {
+    throw invalid(`revealCacheEntries must be an integer from 0 to ${MAX_REVEAL_CACHE_ENTRIES}`);
+  }
+  const cacheTtl = config.revealCacheTtlMs ?? DEFAULT_REVEAL_CACHE_TTL_MS;
+  if (!Number.isInteger(cacheTtl) || cacheTtl < 0 || cacheTtl > MAX_REVEAL_CACHE_TTL_MS) {
+    throw invalid(`revealCacheTtlMs must be an integer from 0 to ${MAX_REVEAL_CACHE_TTL_MS}`);
+  }
   return {
     module: config.module,
     tokenLabel: config.tokenLabel,
@@ -94,6 +117,8 @@ export function resolveHsmConfig(config: HsmConfig): ResolvedHsmConfig {
     asyncCalls: config.asyncCalls ?? false,
     sessionKeyCopies: config.sessionKeyCopies ?? true,
     recycleAfterObjects: recycle,
+    revealCacheEntries: cacheEntries,
+    revealCacheTtlMs: cacheTtl,
   };
 }
 

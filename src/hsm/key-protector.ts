@@ -68,6 +68,12 @@ export interface KeyProtector {
    * blob was tampered with or belongs to another object. The caller zeroes the result after use.
    */
   reveal(pm: ProtectedMaterial, binding: Binding): Promise<Buffer>;
+  /**
+   * Tells the protector that the material of object `uid` is being removed or replaced (Destroy,
+   * re-wrapping): anything it keeps for faster reveals of that object is dropped now rather than
+   * when it expires. Never fails; a later reveal of a still-stored row works as before.
+   */
+  forget(uid: string): void;
   /** Re-wraps under another KEK version without the plaintext entering JavaScript. */
   rewrap(pm: ProtectedMaterial, binding: Binding, toKekVersion: number): Promise<ProtectedMaterial>;
   /** Random bytes from the HSM's generator. */

@@ -21,6 +21,12 @@
 // synchronous calls and session KEK copies ~4.4k generate/s and ~4.5k reveal/s; with the token
 // KEK handles about half that; with pkcs11js's *Async variants a third, and adding sessions does
 // not help them (SoftHSM serialises internally). So calls are synchronous unless configured.
+//
+// Reveal cache (reveal-cache.ts): a verified reveal keeps its unwrapped key as a session object,
+// so that the same stored row revealed again within the TTL costs one C_GetAttributeValue
+// instead of C_Verify + C_UnwrapKey + C_GetAttributeValue + C_DestroyObject. The keys stay inside
+// the HSM; handles are dropped with the pool (recovery, close), destroyed on eviction, expiry,
+// forget(uid) and KEK destruction.
 
 import { HsmError, HsmErrorCode, ckrOf, isRecoverable, toHsmError } from './errors.js';
 import {
@@ -60,6 +66,7 @@ import {
   wrapToEnvelope,
   wrappableSessionKeyTemplate,
 } from './key-ops.js';
+import { RevealCache, type RevealCacheStats } from './reveal-cache.js';
 import {
   CKS_RW_USER_FUNCTIONS,
   type Handle,
@@ -76,6 +83,8 @@ export type Pkcs11Protector = KeyProtector &
   KekAdmin & {
     /** The token this protector works on, for log lines and `kmipd status`. */
     readonly tokenLabel: string;
+    /** Counters of the reveal cache (reveal-cache.ts), for tests, benchmarks and status. */
+    revealCacheStats(): RevealCacheStats;
   };
 
 /** Retry schedule of a re-initialisation after a session loss (first attempt immediately). */
@@ -167,6 +176,10 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
   private objectsCreated = 0;
   private down: { at: number; error: HsmError } | undefined;
   private closed = false;
+  /** Unwrapped keys kept inside the HSM after a verified reveal (reveal-cache.ts). */
+  private readonly cache: RevealCache;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private releaseScheduled = false;
 
   constructor(
     private readonly cfg: ResolvedHsmConfig,
@@ -177,6 +190,15 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     this.tokenLabel = cfg.tokenLabel;
     this.calls = new Pkcs11Calls(module, cfg.asyncCalls);
     this.copiesEnabled = cfg.sessionKeyCopies;
+    this.cache = new RevealCache(cfg.revealCacheEntries, cfg.revealCacheTtlMs);
+    if (this.cache.enabled) {
+      // Expired keys leave the HSM within a quarter of the TTL (at most a second) even when idle.
+      const period = Math.max(10, Math.min(1000, Math.floor(cfg.revealCacheTtlMs / 4)));
+      this.sweepTimer = setInterval(() => {
+        if (this.cache.sweep() > 0) this.scheduleRelease();
+      }, period);
+      this.sweepTimer.unref();
+    }
   }
 
   private get p11() {
@@ -256,6 +278,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       const s = await this.acquire();
       try {
         const result = await fn(s);
+        if (this.cache.pendingDestroys > 0) this.destroyEvicted(s);
         this.release(s);
         this.maybeRecycle();
         return result;
@@ -296,7 +319,11 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
   private maybeRecycle(): void {
     const limit = this.cfg.recycleAfterObjects;
     if (limit === 0 || this.objectsCreated < limit || this.recovering || this.closed) return;
-    this.log.info({ token: this.cfg.tokenLabel, objects: this.objectsCreated }, 'HSM planned re-initialisation');
+    // The reveal cache's counters say how much it saved (a hit creates no object) and what is lost here.
+    this.log.info(
+      { token: this.cfg.tokenLabel, objects: this.objectsCreated, revealCache: this.cache.stats() },
+      'HSM planned re-initialisation',
+    );
     this.recover(true).catch(() => undefined); // failures are reported by recover and by the next call
   }
 
@@ -304,6 +331,8 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     // Drop the pool: leased sessions are discarded when they come back, idle ones now.
     this.epoch++;
     this.idle = [];
+    // Cached keys die with their sessions, and the module reuses handle numbers after C_Finalize.
+    this.cache.clear();
     this.tokenKeys.clear();
     this.current = undefined;
     let last: unknown;
@@ -543,6 +572,9 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       this.tokenKeys.delete(version);
       this.current = undefined;
       this.purgeSessionKeys(s);
+      // Keys unwrapped under it must not outlive it either.
+      this.cache.forgetKekVersion(version);
+      this.destroyEvicted(s);
       for (const idle of this.idle) this.purgeSessionKeys(idle);
     });
     this.log.warn({ token: this.cfg.tokenLabel, version }, 'KEK destroyed');
@@ -678,6 +710,20 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     this.checkMaterial(pm);
     checkBinding(binding);
     return this.run('revealing key material', async (s) => {
+      // A hit: these exact bytes passed the MAC check within the TTL, and the key is still inside
+      // the HSM. Lookup and read are synchronous, so no eviction can come between them.
+      // The module generation guards against a re-initialisation that this pool has not yet
+      // noticed (another protector of the process recovered): handle numbers restart then.
+      const hit = this.module.generation === this.generation ? this.cache.lookup(pm, binding, s.epoch) : undefined;
+      if (hit !== undefined) {
+        try {
+          return readKeyValue(this.calls, s.handle, hit.handle, hit.plaintextLength, hit.format);
+        } catch (e) {
+          if (isRecoverable(e)) throw e;
+          // The object is unusable (gone, or not what was stored): forget it, take the long way.
+          this.cache.discard(binding.uid, hit);
+        }
+      }
       const keys = this.keysFor(s, pm.kekVersion);
       await verifyMac(this.calls, s.handle, keys.mac, macInput(binding, pm.kekVersion, pm.wrapped), pm.mac);
       const { handle, plaintextLength, format } = await unwrapEnvelope(
@@ -688,18 +734,32 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
         readableSessionKeyTemplate(),
       );
       this.objectsCreated++;
+      let kept = false;
       try {
-        return readKeyValue(this.calls, s.handle, handle, plaintextLength, format);
+        const value = readKeyValue(this.calls, s.handle, handle, plaintextLength, format);
+        // Only objects of the live pool are kept: an older session's handles die with it.
+        kept = s.epoch === this.epoch && this.cache.insert(pm, binding, { handle, epoch: s.epoch, plaintextLength, format });
+        return value;
       } finally {
-        destroyQuietly(this.calls, s.handle, handle);
+        if (!kept) destroyQuietly(this.calls, s.handle, handle);
       }
     }, { uid: binding.uid, kekVersion: pm.kekVersion });
+  }
+
+  forget(uid: string): void {
+    if (this.cache.forget(uid)) this.scheduleRelease();
+  }
+
+  revealCacheStats(): RevealCacheStats {
+    return this.cache.stats();
   }
 
   async rewrap(pm: ProtectedMaterial, binding: Binding, toKekVersion: number): Promise<ProtectedMaterial> {
     this.checkMaterial(pm);
     checkBinding(binding);
     checkKekVersion(toKekVersion);
+    // The row is about to be replaced: its cached key has no further use.
+    this.forget(binding.uid);
     return this.run(`re-wrapping key material to KEK version ${toKekVersion}`, async (s) => {
       const from = this.keysFor(s, pm.kekVersion);
       const to = this.keysFor(s, toKekVersion);
@@ -759,12 +819,14 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     for (const w of this.waiters.splice(0)) w.reject(closedError());
     // Let calls that already hold a session finish (only possible with asyncCalls).
     await waitUntil(() => this.leased === 0, 5000);
     if (this.recovering) await this.recovering.catch(() => undefined);
     // Closing a session destroys its session objects, including the KEK copies.
     for (const s of this.all) this.closeSessionQuietly(s.handle);
+    this.cache.clear(); // its objects went with the sessions
     this.all = [];
     this.idle = [];
     this.tokenKeys.clear();
@@ -786,6 +848,24 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
     const wrapped = await wrapToEnvelope(this.calls, s.handle, keys.kek, key, length, format);
     const mac = await computeMac(this.calls, s.handle, keys.mac, macInput(binding, version, wrapped));
     return { wrapped, mac, kekVersion: version };
+  }
+
+  /** Destroys the session objects of evicted, expired and forgotten cache entries. */
+  private destroyEvicted(s: PooledSession): void {
+    if (s.epoch !== this.epoch) return;
+    for (const h of this.cache.takeDoomed(s.epoch)) destroyQuietly(this.calls, s.handle, h);
+  }
+
+  /** Destroys evicted cache objects soon, on a pooled session, even if no other call comes. */
+  private scheduleRelease(): void {
+    if (this.releaseScheduled || this.closed) return;
+    this.releaseScheduled = true;
+    setImmediate(() => {
+      this.releaseScheduled = false;
+      if (this.closed || this.cache.pendingDestroys === 0) return;
+      // run() destroys them after the (empty) call; a failure is logged by run and retried later.
+      this.run('releasing cached keys', () => undefined).catch(() => undefined);
+    });
   }
 
   private checkMaterial(pm: ProtectedMaterial): void {

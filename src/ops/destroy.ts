@@ -30,6 +30,7 @@ export const destroy = defineOperation({
       return { uniqueIdentifier: obj.uid };
     }
     obj.state = nextState(ctx, obj, LifecycleEvent.Destroy, now);
+    ctx.keys.forget(obj.uid); // no cached key of a destroyed object may outlive it in the HSM
     obj.material = null;
     setSingle(obj.attributes, 'DestroyDate', dateValue(now));
     ctx.unit.put(touch(obj, now));

@@ -41,6 +41,7 @@ export function controllableProtector(inner: KeyProtector): ControllableProtecto
     protect: (pt, b) => inner.protect(pt, b),
     reveal: (pm, b) => inner.reveal(pm, b),
     rewrap: (pm, b, v) => inner.rewrap(pm, b, v),
+    forget: (uid) => inner.forget(uid),
     random: (n) => inner.random(n),
     health: () => inner.health(),
     close: () => inner.close(),

@@ -92,6 +92,7 @@ function failingFactory(control: { mode: FailMode }): ExecutorFactory {
       protect: (p, b) => real.protect(p, b),
       reveal: (pm, b) => real.reveal(pm, b),
       rewrap: (pm, b, v) => real.rewrap(pm, b, v),
+      forget: (uid) => real.forget(uid),
       random: (n) => real.random(n),
       health: () => real.health(),
       close: () => real.close(),

@@ -30,6 +30,13 @@ describe('resolveHsmConfig', () => {
       asyncCalls: false,
       sessionKeyCopies: true,
       softhsmConf: undefined,
+      revealCacheEntries: 1024,
+      revealCacheTtlMs: 60_000,
+    });
+    // 0 is allowed and means "no reveal cache".
+    expect(resolveHsmConfig({ module: '/m.so', tokenLabel: 'k', pin: {}, revealCacheEntries: 0, revealCacheTtlMs: 0 })).toMatchObject({
+      revealCacheEntries: 0,
+      revealCacheTtlMs: 0,
     });
   });
 
@@ -40,6 +47,10 @@ describe('resolveHsmConfig', () => {
     [{ module: '' }],
     [{ kekLabelPrefix: 'has space' }],
     [{ sessions: 0 }],
+    [{ revealCacheEntries: -1 }],
+    [{ revealCacheEntries: 1.5 }],
+    [{ revealCacheTtlMs: -1 }],
+    [{ revealCacheTtlMs: 86_400_001 }],
   ])('refuses %o', (override) => {
     const e = pinError(() => resolveHsmConfig({ module: '/m.so', tokenLabel: 'kmipd', pin: {}, ...override }));
     expect(e.code).toBe('ConfigInvalid');
