@@ -30,6 +30,8 @@ export const MAC_MECHANISM: Mechanism = { mechanism: ck.CKM_SHA256_HMAC };
  * thread-pool version. Synchronous is the default: SoftHSM answers in microseconds, and the
  * async variants cost more in thread hand-off than they save (see the protector's header).
  */
+export const DIGEST_MECHANISM: Mechanism = { mechanism: ck.CKM_SHA256 };
+
 export class Pkcs11Calls {
   constructor(
     readonly module: LoadedModule,
@@ -73,6 +75,13 @@ export class Pkcs11Calls {
     this.p11.C_VerifyInit(session, MAC_MECHANISM, key);
     if (!this.useAsync) return this.p11.C_Verify(session, data, mac);
     return this.track(this.p11.C_VerifyAsync(session, data, mac));
+  }
+
+  /** SHA-256 of a secret key's value inside the HSM (C_DigestKey): the value is never read. */
+  digestKey(session: Handle, key: Handle): Buffer {
+    this.p11.C_DigestInit(session, DIGEST_MECHANISM);
+    this.p11.C_DigestKey(session, key);
+    return this.p11.C_DigestFinal(session, Buffer.alloc(32));
   }
 
   private async track<T>(p: Promise<T>): Promise<T> {

@@ -26,6 +26,16 @@ export interface ProtectedMaterial {
   kekVersion: number;
 }
 
+/** Material generated inside the HSM: wrapped and bound, with a digest of its value taken there. */
+export interface GeneratedMaterial extends ProtectedMaterial {
+  /**
+   * SHA-256 of the key value, computed inside the HSM (C_DigestKey), for the Digest attribute
+   * (KMIP 1.4 §3.17 over Raw key bytes) without revealing the key; undefined if the module cannot
+   * digest a key.
+   */
+  sha256: Buffer | undefined;
+}
+
 export type KeySpec = { kind: 'aes'; bits: 128 | 192 | 256 } | { kind: 'generic'; bytes: number };
 
 /** Asymmetric key pairs generated inside the HSM (Create Key Pair, ReKey Key Pair). */
@@ -47,7 +57,7 @@ export interface HealthReport {
 
 export interface KeyProtector {
   /** Generates key material inside the HSM and returns it wrapped under the current KEK. */
-  generate(spec: KeySpec, binding: Binding): Promise<ProtectedMaterial>;
+  generate(spec: KeySpec, binding: Binding): Promise<GeneratedMaterial>;
   /**
    * Generates a key pair inside the HSM: the private key leaves it only wrapped under the current
    * KEK and bound to `privateBinding`; the public key is returned in the clear.

@@ -45,7 +45,7 @@ import {
   checkMaterialLength,
   macInput,
 } from './envelope.js';
-import type { Binding, EcCurve, GeneratedKeyPair, HealthReport, KekAdmin, KeyPairSpec, KeyProtector, KeySpec, ProtectedMaterial } from './key-protector.js';
+import type { Binding, EcCurve, GeneratedKeyPair, GeneratedMaterial, HealthReport, KekAdmin, KeyPairSpec, KeyProtector, KeySpec, ProtectedMaterial } from './key-protector.js';
 import {
   Pkcs11Calls,
   bindingKeyTemplate,
@@ -171,6 +171,8 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
   private tokenKeys = new Map<number, VersionKeys>();
   private current: { version: number; at: number } | undefined;
   private copiesEnabled: boolean;
+  /** The module refused C_DigestKey once: generated keys are digested by the caller instead. */
+  private digestKeyRefused = false;
   private recovering: Promise<void> | undefined;
   /** Session objects created since the module was last initialised (see maybeRecycle). */
   private objectsCreated = 0;
@@ -582,7 +584,7 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
 
   // ---- KeyProtector ---------------------------------------------------------------------
 
-  async generate(spec: KeySpec, binding: Binding): Promise<ProtectedMaterial> {
+  async generate(spec: KeySpec, binding: Binding): Promise<GeneratedMaterial> {
     checkBinding(binding);
     let mechanism: number;
     let template;
@@ -608,11 +610,29 @@ class Pkcs11KeyProtector implements Pkcs11Protector {
       const key = await this.calls.generateKey(s.handle, { mechanism }, template);
       this.objectsCreated++;
       try {
-        return await this.seal(s, keys, v, key, length, binding);
+        const pm = await this.seal(s, keys, v, key, length, binding);
+        return { ...pm, sha256: this.digestOf(s, key) };
       } finally {
         destroyQuietly(this.calls, s.handle, key);
       }
     });
+  }
+
+  /**
+   * SHA-256 of a generated key inside the HSM, so Create and Re-key need not reveal it for the
+   * Digest attribute. A module that refuses C_DigestKey (CKR_KEY_INDIGESTIBLE for sensitive keys is
+   * allowed by PKCS#11) is asked once; callers then reveal the key to digest it.
+   */
+  private digestOf(s: PooledSession, key: Handle): Buffer | undefined {
+    if (this.digestKeyRefused) return undefined;
+    try {
+      return this.calls.digestKey(s.handle, key);
+    } catch (e) {
+      if (isRecoverable(e)) throw e;
+      this.digestKeyRefused = true;
+      this.log.warn({ ckr: ckrOf(e) }, 'HSM refused C_DigestKey; generated keys are revealed once for their Digest');
+      return undefined;
+    }
   }
 
   async generateKeyPair(spec: KeyPairSpec, privateBinding: Binding): Promise<GeneratedKeyPair> {

@@ -19,7 +19,7 @@ import type { ManagedObject } from '../kmip/objects.js';
 import type { KeySpec } from '../hsm/key-protector.js';
 import { newUid, type NewObject, type StoredAttribute } from '../store/index.js';
 import { applyClientAttributes, currentState } from './object-attributes.js';
-import { bindingOf, digestOfStored, generateObject } from './key-material.js';
+import { bindingOf, digestOfGenerated, generateObject } from './key-material.js';
 import {
   addServerAttributes,
   av,
@@ -73,9 +73,9 @@ export const create = defineOperation({
     const { spec, skeleton } = objectType === OT.SymmetricKey ? symmetricKey(ctx, attrs) : secretData(ctx, secretBits);
     await checkNamesUnique(ctx, attrs);
 
-    const material = await generateObject(ctx.keys, bindingOf({ uid, objectType, tenant: ctx.tenant }), spec, skeleton);
-    const obj: NewObject = { uid, tenant: ctx.tenant, objectType, state: Enum.State.PreActive, createdAt: now.getTime(), material, attributes: attrs };
-    const digest = objectType === OT.SymmetricKey ? await digestOfStored(ctx.keys, { ...obj, version: 0 }) : undefined;
+    const generated = await generateObject(ctx.keys, bindingOf({ uid, objectType, tenant: ctx.tenant }), spec, skeleton);
+    const obj: NewObject = { uid, tenant: ctx.tenant, objectType, state: Enum.State.PreActive, createdAt: now.getTime(), material: generated.material, attributes: attrs };
+    const digest = objectType === OT.SymmetricKey ? await digestOfGenerated(ctx.keys, { ...obj, version: 0 }, generated) : undefined;
     addServerAttributes(attrs, { now, objectType, version: ctx.version, keyFormatType: keyFormatOf(skeleton), digest, generated: true });
     obj.state = currentState({ state: initialState(dateAttribute(attrs, 'ActivationDate'), now.getTime()), attributes: attrs }, now);
 

@@ -191,10 +191,17 @@ export function wipeObject(obj: ManagedObject): void {
   else if (obj.objectType === OT.OpaqueObject) obj.value.opaqueDataValue.fill(0);
 }
 
+/** Key material generated inside the HSM for a skeleton (Create, Re-key), and what its Digest needs. */
+export interface GeneratedObject {
+  material: StoredMaterial;
+  /** The HSM's SHA-256 of the key value; undefined if the module cannot digest keys. */
+  sha256: Uint8Array | undefined;
+}
+
 /** Key material generated inside the HSM for a skeleton (Create, Re-key): the plaintext never exists here. */
-export async function generateObject(keys: KeyProtector, binding: Binding, spec: KeySpec, skeleton: ManagedObject): Promise<StoredMaterial> {
-  const pm = await keys.generate(spec, binding);
-  return { ...pm, meta: encodeMeta(skeleton) };
+export async function generateObject(keys: KeyProtector, binding: Binding, spec: KeySpec, skeleton: ManagedObject): Promise<GeneratedObject> {
+  const { sha256, ...pm } = await keys.generate(spec, binding);
+  return { material: { ...pm, meta: encodeMeta(skeleton) }, sha256 };
 }
 
 /** The object with its secret, revealed by the HSM. The caller zeroes `secret` after use. */
@@ -237,6 +244,17 @@ export function digestOf(obj: ManagedObject): Protected['digest'] {
   } finally {
     encoded.fill(0);
   }
+}
+
+/**
+ * Digest of freshly generated Raw material: the SHA-256 the HSM computed when it generated the key
+ * (no reveal), or, from a module that cannot digest keys, over the material read once and zeroed.
+ */
+export async function digestOfGenerated(keys: KeyProtector, obj: StoredObject, generated: GeneratedObject): Promise<Protected['digest']> {
+  if (generated.sha256 !== undefined && keyBlockOf(decodeMeta(obj.objectType, generated.material.meta))?.keyFormatType === KF.Raw) {
+    return { value: generated.sha256, keyFormatType: KF.Raw };
+  }
+  return digestOfStored(keys, obj);
 }
 
 /** SHA-256 of freshly generated Raw material, read once from the HSM and zeroed. */

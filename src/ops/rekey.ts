@@ -25,7 +25,7 @@ import { rekeyRequest, rekeyResponse } from '../kmip/payloads/rekey.js';
 import { newUid, type NewObject, type StoredAttribute } from '../store/index.js';
 import type { TtlvNode } from '../ttlv/types.js';
 import { applyClientAttributes, currentState, touch } from './object-attributes.js';
-import { bindingOf, digestOfStored, generateObject } from './key-material.js';
+import { bindingOf, digestOfGenerated, generateObject } from './key-material.js';
 import {
   addInstance,
   addServerAttributes,
@@ -142,9 +142,9 @@ export const rekey = defineOperation({
         },
       },
     };
-    const material = await generateObject(ctx.keys, bindingOf({ uid, objectType: old.objectType, tenant: ctx.tenant }), spec, generated);
-    const obj: NewObject = { uid, tenant: ctx.tenant, objectType: old.objectType, state: Enum.State.PreActive, createdAt: now.getTime(), material, attributes: attrs };
-    const digest = await digestOfStored(ctx.keys, { ...obj, version: 0 });
+    const made = await generateObject(ctx.keys, bindingOf({ uid, objectType: old.objectType, tenant: ctx.tenant }), spec, generated);
+    const obj: NewObject = { uid, tenant: ctx.tenant, objectType: old.objectType, state: Enum.State.PreActive, createdAt: now.getTime(), material: made.material, attributes: attrs };
+    const digest = await digestOfGenerated(ctx.keys, { ...obj, version: 0 }, made);
     addServerAttributes(attrs, { now, objectType: old.objectType, version: ctx.version, keyFormatType: Enum.KeyFormatType.Raw, digest, generated: true });
     obj.state = currentState({ state: initialState(dateAttribute(attrs, 'ActivationDate'), now.getTime()), attributes: attrs }, now);
 

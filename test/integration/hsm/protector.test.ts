@@ -1,6 +1,7 @@
 // PKCS#11 key protector against a real SoftHSM2 token: generate/protect/reveal round trips,
 // non-extractability of the key hierarchy, the integrity binding and concurrency.
 
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HsmError } from '../../../src/hsm/errors.js';
 import type { Binding, ProtectedMaterial } from '../../../src/hsm/key-protector.js';
@@ -56,6 +57,8 @@ describeHsm('Pkcs11 key protector', () => {
       const key = await hsm.reveal(pm, bindingA);
       expect(key).toHaveLength(bits / 8);
       expect(pm.wrapped.includes(key)).toBe(false);
+      // The digest the HSM took of the key it generated (C_DigestKey) is the SHA-256 of its value.
+      expect(pm.sha256?.toString('hex')).toBe(createHash('sha256').update(key).digest('hex'));
       // Two generations never give the same key.
       const other = await hsm.reveal(await hsm.generate({ kind: 'aes', bits }, bindingA), bindingA);
       expect(other.equals(key)).toBe(false);

@@ -2,6 +2,7 @@
 // (KMIP 1.4 §4.1, §4.3, §4.11; 2.1 §6.1.8, §6.1.43, §6.1.19).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Enum, Mask, Tag } from '../../../src/kmip/registry.js';
+import { bindingOf, digestOfGenerated, generateObject } from '../../../src/ops/key-material.js';
 import { openOpsHarness, type OpsHarness } from '../../support/ops-harness.js';
 import { describeHsm } from '../../support/softhsm.js';
 import {
@@ -36,6 +37,35 @@ describeHsm('Create, Register, Get', () => {
   });
 
   const stored = (uid: string, tenant?: string) => h.stored(uid, tenant);
+
+  it('a module that cannot digest keys: the Digest comes from one reveal, and is the same', async () => {
+    const uid = 'digest-fallback';
+    const skeleton = {
+      objectType: OT.SymmetricKey,
+      value: {
+        keyBlock: {
+          keyFormatType: KF.Raw,
+          keyCompressionType: undefined,
+          keyValue: { kind: 'plain' as const, keyMaterial: { tag: Tag.KeyMaterial, type: 'ByteString' as const, value: new Uint8Array(0) }, attribute: [], attributes: undefined },
+          cryptographicAlgorithm: CA.AES,
+          cryptographicLength: 256,
+          keyWrappingData: undefined,
+        },
+      },
+    };
+    const generated = await generateObject(h.keys, bindingOf({ uid, objectType: OT.SymmetricKey, tenant: 'default' }), { kind: 'aes', bits: 256 }, skeleton);
+    expect(generated.sha256).toHaveLength(32);
+    const obj = { uid, tenant: 'default', objectType: OT.SymmetricKey, state: Enum.State.PreActive, version: 0, createdAt: 0, material: generated.material, attributes: [] };
+    const before = h.keys.revealCacheStats();
+    const fromHsm = await digestOfGenerated(h.keys, obj, generated);
+    const mid = h.keys.revealCacheStats();
+    const revealed = await digestOfGenerated(h.keys, obj, { ...generated, sha256: undefined });
+    const after = h.keys.revealCacheStats();
+    expect(mid.hits + mid.misses).toBe(before.hits + before.misses);
+    expect(after.hits + after.misses).toBe(mid.hits + mid.misses + 1);
+    expect(Buffer.from(revealed!.value).equals(Buffer.from(fromHsm!.value))).toBe(true);
+    expect(revealed!.keyFormatType).toBe(KF.Raw);
+  });
 
   const algorithms: [string, number, number, number][] = [
     ['AES-128', CA.AES, 128, 16],
@@ -82,6 +112,15 @@ describeHsm('Create, Register, Get', () => {
       it('rejects Create of an object type Create does not make', async () => {
         const res = await h.send(version, [ops.create(version, OT.PrivateKey, [attr.algorithm(CA.RSA), attr.length(2048), attr.mask(M.Sign)])]);
         expectFailure(res, version.major >= 2 ? 'InvalidObjectType' : 'InvalidField');
+      });
+
+      it('Create takes the Digest from the HSM without revealing the new key', async () => {
+        const before = h.keys.revealCacheStats();
+        const res = await h.send(version, [ops.createKey(version, CA.AES, 256, M.Encrypt | M.Decrypt)]);
+        uidOf(okPayload(res, 0));
+        const after = h.keys.revealCacheStats();
+        // Every reveal is a hit or a miss of the reveal cache: none happened.
+        expect(after.hits + after.misses).toBe(before.hits + before.misses);
       });
 
       it('sets the server attributes: Initial Date, Digest of the Raw key, Fresh, Pre-Active', async () => {
