@@ -37,16 +37,16 @@ describe('SQLite audit store', () => {
   it('appends made in one turn share one unit of one group, in append order, and the chain verifies', async () => {
     const store = await openSqliteStore({ path: tmp.file('a.sqlite') });
     const audit = sqliteAuditStore(store);
-    const before = { ...store.committer.stats };
+    const before = store.stats();
     // An object commit queued first: the audit unit joins the same group after it.
     const unit = store.begin({ tenant: 't' });
     unit.insert(symmetricKey(store.newUid(), 't', 'k'));
     const commit = unit.commit();
     const appends = ['c1', 'c2', 'c3', 'c4'].map((c) => audit.append([sealer(c, 0), sealer(c, 1)]));
     await Promise.all([commit, ...appends]);
-    expect(store.committer.stats.transactions - before.transactions).toBe(1);
+    expect(store.stats().transactions - before.transactions).toBe(1);
     // The object unit and ONE audit unit, not four.
-    expect(store.committer.stats.unitsCommitted - before.unitsCommitted).toBe(2);
+    expect(store.stats().unitsCommitted - before.unitsCommitted).toBe(2);
 
     // A later turn starts a new unit that continues the chain.
     await audit.append([sealer('c5', 0)]);
