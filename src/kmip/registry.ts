@@ -49,12 +49,23 @@ export interface KmipVersion {
 /** A version as a `{major, minor}` pair or as "1.4"-style text. */
 export type VersionLike = KmipVersion | string;
 
+/**
+ * Parsed forms of the registry's own version strings ("1.0" … "2.1"): definedIn() compares every
+ * tag's `since`/`removed` text on every encoded field, and a profile of Discover Versions showed
+ * the regular expression of parseVersion on the hot path. Other text is parsed each time.
+ */
+const knownVersions = new Map<string, KmipVersion>();
+
 export function parseVersion(v: VersionLike): KmipVersion {
   if (typeof v !== 'string') return v;
+  const known = knownVersions.get(v);
+  if (known !== undefined) return known;
   const m = /^(\d+)\.(\d+)$/.exec(v.trim());
   if (!m) throw new RangeError(`not a KMIP version: ${JSON.stringify(v)}`);
   return { major: Number(m[1]), minor: Number(m[2]) };
 }
+
+for (const s of kmipVersionStrings) knownVersions.set(s, Object.freeze(parseVersion(s)));
 
 export function formatVersion(v: VersionLike): string {
   const { major, minor } = parseVersion(v);
@@ -69,9 +80,7 @@ export function compareVersions(a: VersionLike, b: VersionLike): number {
 }
 
 /** The protocol versions this registry covers (and kmipd speaks), oldest first: 1.0–1.4, 2.0, 2.1. */
-export const supportedVersions: readonly KmipVersion[] = Object.freeze(
-  kmipVersionStrings.map((s) => Object.freeze(parseVersion(s))),
-);
+export const supportedVersions: readonly KmipVersion[] = Object.freeze(kmipVersionStrings.map((s) => parseVersion(s)));
 
 export function isSupportedVersion(v: VersionLike): boolean {
   return supportedVersions.some((s) => compareVersions(s, v) === 0);
@@ -156,8 +165,31 @@ export function tagLabel(value: number): string {
   return tagsByValue.get(value)?.xml ?? `0x${value.toString(16).padStart(6, '0')}`;
 }
 
+/** tagDefinedIn's answers per version (major * 256 + minor), then per known tag: schema encoding asks for every field. */
+const tagDefinedCache = new Map<number, Map<number, boolean>>();
+
 /** True when the Tag table of `version` lists this tag; false for tags the registry does not know. */
 export function tagDefinedIn(value: number, version: VersionLike): boolean {
+  // Unknown (extension) tags come from clients: answered without caching, so the cache stays bounded.
+  if (!tagsByValue.has(value)) return false;
+  const v = parseVersion(version);
+  const key = v.major * 256 + v.minor;
+  let byTag = tagDefinedCache.get(key);
+  if (byTag === undefined) {
+    // Bounded: only versions the registry knows are cached; others are answered each time.
+    if (!knownVersions.has(formatVersion(v))) return tagDefinedUncached(value, v);
+    byTag = new Map();
+    tagDefinedCache.set(key, byTag);
+  }
+  let defined = byTag.get(value);
+  if (defined === undefined) {
+    defined = tagDefinedUncached(value, v);
+    byTag.set(value, defined);
+  }
+  return defined;
+}
+
+function tagDefinedUncached(value: number, version: KmipVersion): boolean {
   const info = tagsByValue.get(value);
   return info !== undefined && definedIn(info, version);
 }

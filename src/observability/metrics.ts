@@ -38,7 +38,11 @@ function escapeHelp(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function escapeLabelValue(value: string): string {
+  // Label values are operation and reason names: one test instead of three replace() calls each.
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
@@ -51,14 +55,15 @@ function formatNumber(value: number): string {
 
 /** Series key and rendered label set in one: the rendered form is unique per label values. */
 function renderLabels(names: readonly string[], labels: Readonly<Record<string, string>> | undefined, extra?: string): string {
-  const parts: string[] = [];
+  // Runs on every observation (twice per request): plain concatenation, no intermediate array.
+  let out = '';
   for (const name of names) {
     const value = labels?.[name];
     if (value === undefined) throw new Error(`metrics: missing label "${name}"`);
-    parts.push(`${name}="${escapeLabelValue(value)}"`);
+    out += `${out === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
   }
-  if (extra !== undefined) parts.push(extra);
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+  if (extra !== undefined) out += out === '' ? extra : `,${extra}`;
+  return out === '' ? '' : `{${out}}`;
 }
 
 abstract class Metric<L extends string> {

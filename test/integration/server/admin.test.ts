@@ -116,6 +116,7 @@ describe('metrics registry', () => {
     requests.inc({ operation: 'Get', result: 'Success' });
     requests.inc({ operation: 'Get', result: 'Success' }, 2);
     requests.inc({ operation: 'Create', result: 'Operation "Failed"\n' });
+    requests.inc({ operation: 'Locate', result: 'back\\slash' });
     duration.observe({ operation: 'Get' }, 0.005);
     duration.observe({ operation: 'Get' }, 0.1); // on a bound: counted in that bucket (le)
     duration.observe({ operation: 'Get' }, 3);
@@ -127,6 +128,7 @@ describe('metrics registry', () => {
         '# TYPE kmipd_requests_total counter',
         'kmipd_requests_total{operation="Get",result="Success"} 3',
         'kmipd_requests_total{operation="Create",result="Operation \\"Failed\\"\\n"} 1',
+        'kmipd_requests_total{operation="Locate",result="back\\\\slash"} 1',
         '# HELP kmipd_request_duration_seconds Latency.',
         '# TYPE kmipd_request_duration_seconds histogram',
         'kmipd_request_duration_seconds_bucket{operation="Get",le="0.01"} 1',

@@ -71,6 +71,22 @@ describe('group commit: the WAL fsync', () => {
     await store.close();
   });
 
+  it('the WAL stays open across bursts of commits and is released when the store closes', async () => {
+    const store = await openSqliteStore({ path: tmp.file('o.sqlite') });
+    const opens = vi.spyOn(fs, 'open');
+    const closes = vi.spyOn(fs, 'closeSync');
+    for (let i = 0; i < 3; i++) {
+      // Each commit is its own burst: the previous sync has returned and nothing is queued.
+      const unit = store.begin({ tenant: 't' });
+      unit.insert(symmetricKey(store.newUid(), 't', `k${i}`));
+      await unit.commit();
+    }
+    expect(opens.mock.calls.filter((c) => String(c[0]).endsWith('-wal'))).toHaveLength(1);
+    expect(closes).not.toHaveBeenCalled();
+    await store.close();
+    expect(closes).toHaveBeenCalledTimes(1);
+  });
+
   it('a failed fdatasync fails the commits it covered with a store I/O error', async () => {
     const store = await openSqliteStore({ path: tmp.file('f.sqlite') });
     const hold = holdWalSyncs(Object.assign(new Error('EIO'), { code: 'EIO' }));

@@ -402,3 +402,24 @@ describe('header credentials (KMIP 1.4 §6.6)', () => {
     expect(log).not.toContain('hunter2-secret');
   });
 });
+
+describe('logging per connection', () => {
+  it('makes one child logger per connection, not one per message, and its lines carry the connection id', async () => {
+    const lines: string[] = [];
+    const root = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const children: unknown[] = [];
+    const counting = new Proxy(root, {
+      get(target, prop, receiver) {
+        if (prop === 'child') return (bindings: object) => (children.push(bindings), target.child(bindings));
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const exec = makeExecutor([], { log: counting });
+    const other: ConnectionInfo = { ...conn, id: 'c2' };
+    const failing = encodeRequest(v14, [get('fail')]);
+    for (const c of [conn, conn, other, conn, other]) await exec.execute(failing, c);
+    expect(children).toEqual([{ conn: 'c1' }, { conn: 'c2' }]);
+    const failed = lines.map((l) => JSON.parse(l) as { conn?: string; msg: string }).filter((l) => l.msg === 'batch item failed');
+    expect(failed.map((l) => l.conn)).toEqual(['c1', 'c1', 'c2', 'c1', 'c2']);
+  });
+});

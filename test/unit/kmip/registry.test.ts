@@ -195,3 +195,33 @@ describe('versions', () => {
     expect(definedIn({ since: '1.2', removed: '2.0' }, '1.1')).toBe(false);
   });
 });
+
+describe('version lookups on the hot path', () => {
+  it('tagDefinedIn answers from the spec dates for every tag and version, asked once and again, in both version forms', () => {
+    for (const pass of [1, 2]) {
+      for (const v of supportedVersions) {
+        for (const t of allTags()) {
+          // Independent of the cache: the dates compared as numbers.
+          const [sm, sn] = t.since.split('.').map(Number) as [number, number];
+          const after = v.major > sm || (v.major === sm && v.minor >= sn);
+          const [rm, rn] = (t.removed ?? '99.0').split('.').map(Number) as [number, number];
+          const before = v.major < rm || (v.major === rm && v.minor < rn);
+          expect(tagDefinedIn(t.value, v), `${t.xml} in ${v.major}.${v.minor} (pass ${pass})`).toBe(after && before);
+          expect(tagDefinedIn(t.value, `${v.major}.${v.minor}`)).toBe(after && before);
+        }
+      }
+    }
+    // A version the registry does not list is answered too (2.2 knows every 2.1 tag), and unknown tags are never defined.
+    expect(tagDefinedIn(Tag.UniqueIdentifier, { major: 2, minor: 2 })).toBe(true);
+    expect(tagDefinedIn(Tag.AttributeIndex, { major: 2, minor: 2 })).toBe(false);
+    expect(tagDefinedIn(0x54ffff, { major: 2, minor: 1 })).toBe(false);
+  });
+
+  it('parseVersion returns the same pair for registry strings and still rejects text that is no version', () => {
+    expect(parseVersion('1.4')).toEqual({ major: 1, minor: 4 });
+    expect(parseVersion('1.4')).toBe(parseVersion('1.4'));
+    expect(parseVersion(' 2.1 ')).toEqual({ major: 2, minor: 1 });
+    expect(parseVersion('3.7')).toEqual({ major: 3, minor: 7 });
+    expect(() => parseVersion('1.4.1')).toThrow(RangeError);
+  });
+});
