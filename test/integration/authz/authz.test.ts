@@ -171,6 +171,31 @@ describe('bindings and revocation on a running server', () => {
     // Other connections are untouched.
     okPayload(await clients['Reader-t1'].send([{ operation: Enum.Operation.DiscoverVersions, payload: [] }]));
   });
+
+  it('a certificate that connected before (its facts cached) follows binding changes and revocation on its next connection', async () => {
+    const dv = [{ operation: Enum.Operation.DiscoverVersions, payload: [] }];
+    const pair = await d.issue('cycled', 'Writer', 't1', false);
+    const binding = await d.withAccess((a) => a.addBinding({ field: 'cn', value: 'cycled', tenant: 't1', role: 'Writer' }));
+    const first = await d.connect('cycled-1', pair);
+    okPayload(await first.send(dv));
+    await first.conn.close();
+    // Binding removed: the very next connection is refused.
+    await d.withAccess((a) => a.removeBinding(binding.id));
+    const second = await d.connect('cycled-2', pair);
+    expect(reasonName((await second.send(dv)).batchItems[0]!)).toBe('AuthenticationNotSuccessful');
+    await second.conn.close();
+    // Bound again under another role: the next connection gets that role.
+    await d.withAccess((a) => a.addBinding({ field: 'cn', value: 'cycled', tenant: 't1', role: 'Reader' }));
+    const third = await d.connect('cycled-3', pair);
+    okPayload(await third.send(dv));
+    await third.conn.close();
+    const recs = (await readAudit()).filter((r) => r.fingerprint === pair.fingerprint);
+    expect(recs.map((r) => r.role)).toEqual(['Writer', null, 'Reader']);
+    // Revoked: the next connection never gets an answer.
+    await d.withAccess((a) => a.revoke({ fingerprint: pair.fingerprint, name: 'cycled', revokedAt: Date.now(), reason: 'test' }));
+    const again = d.connect('cycled-4', pair).then((n) => n.send(dv));
+    await expect(again).rejects.toThrow();
+  });
 });
 
 describe('what a Reader receives', () => {
