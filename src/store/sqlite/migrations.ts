@@ -167,14 +167,17 @@ export const migrations: readonly Migration[] = [
     // K9: reading an object was its row plus one row and one TTLV decode per attribute instance
     // (~100 µs of a Get). The attribute rows stay the index Locate searches; attribute_list holds
     // the same instances in ord order as one item (../prepared.ts encodeAttributeList), written
-    // with them. Existing rows are filled here from their attribute rows, in the same transaction.
+    // with them, and attribute_list_version the object version it was written for (a reader
+    // ignores a list whose version is not the row's: see objects.ts read()). Existing rows are
+    // filled here from their attribute rows, in the same transaction.
     up: (db) => {
       db.exec('ALTER TABLE objects ADD COLUMN attribute_list BLOB');
+      db.exec('ALTER TABLE objects ADD COLUMN attribute_list_version INTEGER');
       const uids = db.prepare<[], string>('SELECT uid FROM objects').pluck();
       const rows = db.prepare<[string], { name: string; idx: number; value: Buffer }>(
         'SELECT name, idx, value FROM attributes WHERE uid = ? ORDER BY ord',
       );
-      const fill = db.prepare<[Buffer, string]>('UPDATE objects SET attribute_list = ? WHERE uid = ?');
+      const fill = db.prepare<[Buffer, string]>('UPDATE objects SET attribute_list = ?, attribute_list_version = version WHERE uid = ?');
       for (const uid of uids.all()) fill.run(encodeAttributeList(rows.all(uid)), uid);
     },
   },

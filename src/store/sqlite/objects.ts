@@ -29,6 +29,7 @@ type ReadRow = [
   mac: Buffer | null,
   meta: Buffer | null,
   attributeList: Buffer | null,
+  attributeListVersion: number | null,
 ];
 
 interface AttributeRow {
@@ -39,7 +40,7 @@ interface AttributeRow {
 }
 
 const OBJECT_COLUMNS = 'uid, tenant, object_type, state, version, created_at, kek_version, wrapped, mac, meta';
-const READ_COLUMNS = 'tenant, object_type, state, version, created_at, kek_version, wrapped, mac, meta, attribute_list';
+const READ_COLUMNS = 'tenant, object_type, state, version, created_at, kek_version, wrapped, mac, meta, attribute_list, attribute_list_version';
 
 export class ObjectRows {
   private readonly s;
@@ -51,19 +52,24 @@ export class ObjectRows {
       readAny: raw<[string]>(`SELECT ${READ_COLUMNS} FROM objects WHERE uid = ?`),
       attributes: db.prepare<[string], AttributeRow>('SELECT name, idx, ord, value FROM attributes WHERE uid = ?'),
       attributeValues: db.prepare<[string, string], { value: Buffer }>('SELECT value FROM attributes WHERE uid = ? AND name = ?'),
-      // attribute_list is written by the same statements that (re)write the attribute rows.
+      // attribute_list is written by the same statements that (re)write the attribute rows, and
+      // stamped with the version it was written for (see read()). In SET, `version` is the old value.
       insert: db.prepare(
-        `INSERT INTO objects (${OBJECT_COLUMNS}, attribute_list) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO NOTHING`,
+        `INSERT INTO objects (${OBJECT_COLUMNS}, attribute_list, attribute_list_version) ` +
+          'VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (uid) DO NOTHING',
       ),
       update: db.prepare(
-        'UPDATE objects SET state = ?, version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ?, attribute_list = ? ' +
-          'WHERE uid = ? AND tenant = ? AND version = ?',
+        'UPDATE objects SET state = ?, version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ?, ' +
+          'attribute_list = ?, attribute_list_version = version + 1 WHERE uid = ? AND tenant = ? AND version = ?',
       ),
       updateUnchecked: db.prepare(
-        'UPDATE objects SET state = ?, kek_version = ?, wrapped = ?, mac = ?, meta = ?, attribute_list = ? WHERE uid = ? AND tenant = ?',
+        'UPDATE objects SET state = ?, kek_version = ?, wrapped = ?, mac = ?, meta = ?, attribute_list = ?, attribute_list_version = version ' +
+          'WHERE uid = ? AND tenant = ?',
       ),
+      // The attributes do not change: a list that was current stays current.
       updateMaterial: db.prepare(
-        'UPDATE objects SET version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ? ' +
+        'UPDATE objects SET version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ?, ' +
+          'attribute_list_version = CASE WHEN attribute_list_version = version THEN version + 1 END ' +
           'WHERE uid = ? AND tenant = coalesce(?, tenant) AND version = ?',
       ),
       updateMaterialUnchecked: db.prepare(
@@ -81,11 +87,18 @@ export class ObjectRows {
     };
   }
 
-  /** One indexed row and one decode: the attribute list column, not the attribute rows. */
+  /**
+   * One indexed row and one decode: the attribute list column, not the attribute rows. The list
+   * counts only if it was written for the row's current version: a writer that does not know the
+   * column (a kmipd older than migration 4 still running against a migrated file, or a future
+   * path that forgets it) bumps the version without restamping it, so its change is read from the
+   * attribute rows instead of from a stale list.
+   */
   read(uid: string, tenant: string | null): StoredObject | undefined {
     const row = tenant === null ? this.s.readAny.get(uid) : this.s.readScoped.get(uid, tenant);
     if (row === undefined) return undefined;
-    const [rowTenant, objectType, state, version, createdAt, kekVersion, wrapped, mac, meta, list] = row;
+    const [rowTenant, objectType, state, version, createdAt, kekVersion, wrapped, mac, meta, stamped, stampedFor] = row;
+    const list = stampedFor === version ? stamped : null;
     return {
       uid,
       tenant: rowTenant,
@@ -98,7 +111,7 @@ export class ObjectRows {
     };
   }
 
-  /** The attribute rows in stored order: for a row without its list (none after migration 4 backfilled them). */
+  /** The attribute rows in stored order: for a row whose list is missing or not current. */
   private attributesFromRows(uid: string) {
     // Sorted in JS: ORDER BY ord would cost SQLite a temp B-tree per read.
     return this.s.attributes

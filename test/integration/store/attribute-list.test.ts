@@ -37,10 +37,16 @@ function attributeRows(db: SqliteDatabase, uid: string): { name: string; idx: nu
 
 /**
  * The list column read with the generic TTLV decoder (not the store's list decoder), each value
- * re-encoded: it must hold exactly the attribute rows, in their order.
+ * re-encoded: it must hold exactly the attribute rows, in their order, stamped with the row's version.
  */
 function expectListMatchesRows(db: SqliteDatabase, uid: string): void {
-  const list = db.prepare<[string], Buffer | null>('SELECT attribute_list FROM objects WHERE uid = ?').pluck().get(uid);
+  const row = db
+    .prepare<[string], { list: Buffer | null; stamped: number | null; version: number }>(
+      'SELECT attribute_list AS list, attribute_list_version AS stamped, version FROM objects WHERE uid = ?',
+    )
+    .get(uid);
+  expect(row?.stamped).toBe(row?.version);
+  const list = row?.list;
   expect(list).toBeInstanceOf(Buffer);
   const root = decodeTtlv(list as Buffer, { maxSize: 1 << 24, maxDepth: 64 }) as StructureNode;
   expect(root.tag).toBe(Tag.Attributes);
@@ -228,6 +234,40 @@ describe('rows written before migration 4', () => {
     } finally {
       await migrated.close();
     }
+  });
+
+  it('a writer that does not know the list (kmipd before migration 4, still running) is read from the attribute rows', async () => {
+    const u = store.begin({ tenant: 'a' });
+    u.insert(symmetricKey('k6', 'a', 'n'));
+    await u.commit();
+    const before = (await read('k6')) as StoredObject;
+    // What a version-3 ObjectRows.replace() runs: object row (no list), then the attribute rows.
+    const changed: StoredObject = {
+      ...before,
+      state: Enum.State.Active,
+      attributes: [...before.attributes.filter((a) => a.name !== 'CryptographicLength'), { name: 'x-old-writer', index: 0, value: textValue('v3') }],
+    };
+    const p = prepareObject(changed);
+    store.db.transaction(() => {
+      const r = store.db
+        .prepare('UPDATE objects SET state = ?, version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ? WHERE uid = ? AND tenant = ? AND version = ?')
+        .run(changed.state, 1, Buffer.from(material().wrapped), Buffer.from(material().mac), Buffer.from(material().meta), 'k6', 'a', before.version);
+      expect(r.changes).toBe(1);
+      store.db.prepare('DELETE FROM attributes WHERE uid = ?').run('k6');
+      const ins = store.db.prepare('INSERT INTO attributes (uid, name, idx, ord, item_type, value, key_text, key_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      p.attributes.forEach((a, ord) => ins.run('k6', a.name, a.idx, ord, a.itemType, a.value, a.keyText, a.keyNum));
+    })();
+    const after = (await read('k6')) as StoredObject;
+    expect(after.state).toBe(Enum.State.Active);
+    expect(after.version).toBe(before.version + 1);
+    expect(after.attributes).toEqual(asStored(changed.attributes));
+    // A version-3 material change: the list is no longer stamped current, reads stay right.
+    store.db.prepare('UPDATE objects SET version = version + 1, kek_version = 3 WHERE uid = ?').run('k6');
+    expect((await read('k6'))?.attributes).toEqual(asStored(changed.attributes));
+    // The next write by this kmipd makes the list current again.
+    await change('k6', (o) => o.attributes.push({ name: 'x-new-writer', index: 0, value: textValue('v4') }));
+    expectListMatchesRows(store.db, 'k6');
+    expect((await read('k6'))?.attributes.map((a) => a.name)).toEqual([...changed.attributes.map((a) => a.name), 'x-new-writer']);
   });
 
   it('an object row without a list reads from its attribute rows', async () => {
