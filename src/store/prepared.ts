@@ -66,14 +66,33 @@ export function encodeAttributeList(attributes: readonly { name: string; idx: nu
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const a of attributes) {
-    const name = encodeTtlv({ tag: Tag.AttributeName, type: 'TextString', value: a.name });
-    const index = encodeTtlv({ tag: Tag.AttributeIndex, type: 'Integer', value: a.idx });
+    const name = nameItem(a.name);
+    const index = a.idx < SMALL_INDEXES.length ? SMALL_INDEXES[a.idx]! : indexItem(a.idx);
     const length = name.length + index.length + a.value.length;
     parts.push(structureHeader(Tag.Attribute, length), name, index, a.value);
     total += HEADER_LENGTH + length;
   }
   return Buffer.concat([structureHeader(Tag.Attributes, total), ...parts], HEADER_LENGTH + total);
 }
+
+/**
+ * Attribute Name items, encoded once per name: every write encodes the list, and names repeat
+ * (the registry's, plus a deployment's custom ones). Bounded; never mutated (Buffer.concat copies).
+ */
+const NAME_ITEMS = new Map<string, Buffer>();
+const NAME_ITEMS_MAX = 1024;
+
+function nameItem(name: string): Buffer {
+  let item = NAME_ITEMS.get(name);
+  if (item === undefined) {
+    item = encodeTtlv({ tag: Tag.AttributeName, type: 'TextString', value: name });
+    if (NAME_ITEMS.size < NAME_ITEMS_MAX) NAME_ITEMS.set(name, item);
+  }
+  return item;
+}
+
+const indexItem = (idx: number): Buffer => encodeTtlv({ tag: Tag.AttributeIndex, type: 'Integer', value: idx });
+const SMALL_INDEXES: readonly Buffer[] = Array.from({ length: 16 }, (_, i) => indexItem(i));
 
 /** The attributes of an encoded list (encodeAttributeList), in its order, shaped like decodeAttribute's. */
 export function decodeAttributeList(bytes: Uint8Array): StoredAttribute[] {
