@@ -67,6 +67,14 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   },
   // K10: access control, audit trail (2) and key rotation (3), shared by every node: ./access-schema.ts.
   ...accessSchemaSteps.map((step, i) => ({ version: 2 + i, name: step.name, sql: step.sql })),
+  {
+    // K9: the object's attributes as one list on its row, stamped with the version it was written
+    // for (../sqlite/migrations.ts, version 4, says why). Rows written before stay without a
+    // list and are read from their attribute rows until their next write.
+    version: 2 + accessSchemaSteps.length,
+    name: 'attribute list on the object row',
+    sql: 'ALTER TABLE objects ADD COLUMN attribute_list bytea, ADD COLUMN attribute_list_version integer',
+  },
 ];
 
 /** The schema version this build writes. */

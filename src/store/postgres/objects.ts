@@ -9,7 +9,15 @@
  */
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { StoreConflict } from '../errors.js';
-import { decodeAttribute, decodeValue, materialFromColumns, materialParams, type AttributeRecord, type PreparedObject } from '../prepared.js';
+import {
+  decodeAttribute,
+  decodeAttributeList,
+  decodeValue,
+  materialFromColumns,
+  materialParams,
+  type AttributeRecord,
+  type PreparedObject,
+} from '../prepared.js';
 import type { StoredMaterial, StoredObject } from '../types.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 
@@ -26,6 +34,8 @@ interface ObjectJoinRow {
   wrapped: Buffer | null;
   mac: Buffer | null;
   meta: Buffer | null;
+  attribute_list: Buffer | null;
+  attribute_list_version: number | null;
   name: string | null;
   idx: number | null;
   ord: number | null;
@@ -33,8 +43,12 @@ interface ObjectJoinRow {
 }
 
 const OBJECT_COLUMNS = 'o.uid, o.tenant, o.object_type, o.state, o.version, o.created_at, o.kek_version, o.wrapped, o.mac, o.meta';
-// One round trip per read: the object's columns repeat on each of its attribute rows.
-const READ = `SELECT ${OBJECT_COLUMNS}, a.name, a.idx, a.ord, a.value FROM objects o LEFT JOIN attributes a ON a.uid = o.uid WHERE o.uid = $1`;
+// One round trip per read, normally one row: the attribute rows are joined only when the list on
+// the object row is not current (written before migration 4, or by a writer that skipped it),
+// and then the object's columns repeat on each of them. See readObject().
+const READ =
+  `SELECT ${OBJECT_COLUMNS}, o.attribute_list, o.attribute_list_version, a.name, a.idx, a.ord, a.value ` +
+  'FROM objects o LEFT JOIN attributes a ON a.uid = o.uid AND o.attribute_list_version IS DISTINCT FROM o.version WHERE o.uid = $1';
 
 const sql = {
   readScoped: { name: 'kmipd_read_scoped', text: `${READ} AND o.tenant = $2` },
@@ -44,23 +58,26 @@ const sql = {
   insert: {
     name: 'kmipd_insert',
     text:
-      'INSERT INTO objects (uid, tenant, object_type, state, version, created_at, kek_version, wrapped, mac, meta) ' +
-      'VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9) ON CONFLICT (uid) DO NOTHING',
+      'INSERT INTO objects (uid, tenant, object_type, state, version, created_at, kek_version, wrapped, mac, meta, attribute_list, attribute_list_version) ' +
+      'VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (uid) DO NOTHING',
   },
   update: {
     name: 'kmipd_update',
     text:
-      'UPDATE objects SET state = $1, version = version + 1, kek_version = $2, wrapped = $3, mac = $4, meta = $5 ' +
-      'WHERE uid = $6 AND tenant = $7 AND version = $8',
+      'UPDATE objects SET state = $1, version = version + 1, kek_version = $2, wrapped = $3, mac = $4, meta = $5, ' +
+      'attribute_list = $6, attribute_list_version = version + 1 WHERE uid = $7 AND tenant = $8 AND version = $9',
   },
   updateUnchecked: {
     name: 'kmipd_update_unchecked',
-    text: 'UPDATE objects SET state = $1, kek_version = $2, wrapped = $3, mac = $4, meta = $5 WHERE uid = $6 AND tenant = $7',
+    text:
+      'UPDATE objects SET state = $1, kek_version = $2, wrapped = $3, mac = $4, meta = $5, attribute_list = $6, ' +
+      'attribute_list_version = version WHERE uid = $7 AND tenant = $8',
   },
   updateMaterial: {
     name: 'kmipd_update_material',
     text:
-      'UPDATE objects SET version = version + 1, kek_version = $1, wrapped = $2, mac = $3, meta = $4 ' +
+      'UPDATE objects SET version = version + 1, kek_version = $1, wrapped = $2, mac = $3, meta = $4, ' +
+      'attribute_list_version = CASE WHEN attribute_list_version = version THEN version + 1 END ' +
       'WHERE uid = $5 AND tenant = coalesce($6, tenant) AND version = $7',
   },
   updateMaterialUnchecked: {
@@ -91,9 +108,15 @@ export async function readObject(db: Queryable, uid: string, tenant: string | nu
   const r = tenant === null ? await run<ObjectJoinRow>(db, sql.readAny, [uid]) : await run<ObjectJoinRow>(db, sql.readScoped, [uid, tenant]);
   const first = r.rows[0];
   if (first === undefined) return undefined;
-  const attrs = r.rows
-    .filter((a): a is ObjectJoinRow & { name: string; idx: number; ord: number; value: Buffer } => a.name !== null)
-    .sort((a, b) => a.ord - b.ord);
+  // The list only if written for this version (as in ../sqlite/objects.ts read()); else the rows.
+  const list = first.attribute_list_version === first.version ? first.attribute_list : null;
+  const attributes =
+    list !== null
+      ? decodeAttributeList(list)
+      : r.rows
+          .filter((a): a is ObjectJoinRow & { name: string; idx: number; ord: number; value: Buffer } => a.name !== null)
+          .sort((a, b) => a.ord - b.ord)
+          .map(decodeAttribute);
   return {
     uid: first.uid,
     tenant: first.tenant,
@@ -102,7 +125,7 @@ export async function readObject(db: Queryable, uid: string, tenant: string | nu
     version: first.version,
     createdAt: Number(first.created_at),
     material: materialFromColumns(first.kek_version, first.wrapped, first.mac, first.meta),
-    attributes: attrs.map(decodeAttribute),
+    attributes,
   };
 }
 
@@ -122,7 +145,7 @@ export async function attributeValues(db: Queryable, uids: readonly string[], na
 
 export async function insertObject(db: Queryable, obj: PreparedObject, checked: boolean): Promise<void> {
   const m = materialParams(obj.material);
-  const r = await run(db, sql.insert, [obj.uid, obj.tenant, obj.objectType, obj.state, obj.createdAt, ...m]);
+  const r = await run(db, sql.insert, [obj.uid, obj.tenant, obj.objectType, obj.state, obj.createdAt, ...m, obj.attributeList]);
   if (r.rowCount === 0) {
     // In a read view a clashing identifier simply keeps the existing row; the commit will fail.
     if (checked) throw new StoreConflict(obj.uid, 'exists');
@@ -135,8 +158,8 @@ export async function insertObject(db: Queryable, obj: PreparedObject, checked: 
 export async function replaceObject(db: Queryable, obj: PreparedObject, checked: boolean): Promise<void> {
   const m = materialParams(obj.material);
   const r = checked
-    ? await run(db, sql.update, [obj.state, ...m, obj.uid, obj.tenant, obj.version])
-    : await run(db, sql.updateUnchecked, [obj.state, ...m, obj.uid, obj.tenant]);
+    ? await run(db, sql.update, [obj.state, ...m, obj.attributeList, obj.uid, obj.tenant, obj.version])
+    : await run(db, sql.updateUnchecked, [obj.state, ...m, obj.attributeList, obj.uid, obj.tenant]);
   if (r.rowCount === 0) {
     if (!checked) return;
     const exists = await run(db, sql.existsScoped, [obj.uid, obj.tenant]);

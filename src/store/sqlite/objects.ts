@@ -4,23 +4,33 @@
  * All statements are synchronous; callers decide the transaction boundaries.
  */
 import { StoreConflict } from '../errors.js';
-import { decodeAttribute, decodeValue, materialFromColumns, materialParams, type AttributeRecord, type PreparedObject } from '../prepared.js';
+import {
+  decodeAttribute,
+  decodeAttributeList,
+  decodeValue,
+  materialFromColumns,
+  materialParams,
+  type AttributeRecord,
+  type PreparedObject,
+} from '../prepared.js';
 import type { StoredMaterial, StoredObject } from '../types.js';
 import type { TtlvNode } from '../../ttlv/types.js';
 import type { SqliteDatabase } from './db.js';
 
-interface ObjectRow {
-  uid: string;
-  tenant: string;
-  object_type: number;
-  state: number;
-  version: number;
-  created_at: number;
-  kek_version: number | null;
-  wrapped: Buffer | null;
-  mac: Buffer | null;
-  meta: Buffer | null;
-}
+/** What read() selects, as a raw array (no per-row object with named keys): READ_COLUMNS order. */
+type ReadRow = [
+  tenant: string,
+  objectType: number,
+  state: number,
+  version: number,
+  createdAt: number,
+  kekVersion: number | null,
+  wrapped: Buffer | null,
+  mac: Buffer | null,
+  meta: Buffer | null,
+  attributeList: Buffer | null,
+  attributeListVersion: number | null,
+];
 
 interface AttributeRow {
   name: string;
@@ -30,29 +40,36 @@ interface AttributeRow {
 }
 
 const OBJECT_COLUMNS = 'uid, tenant, object_type, state, version, created_at, kek_version, wrapped, mac, meta';
+const READ_COLUMNS = 'tenant, object_type, state, version, created_at, kek_version, wrapped, mac, meta, attribute_list, attribute_list_version';
 
 export class ObjectRows {
   private readonly s;
 
   constructor(private readonly db: SqliteDatabase) {
+    const raw = <P extends unknown[]>(sql: string) => db.prepare<P, ReadRow>(sql).raw(true);
     this.s = {
-      getScoped: db.prepare<[string, string], ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE uid = ? AND tenant = ?`),
-      getAny: db.prepare<[string], ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE uid = ?`),
-      // Sorted in JS: ORDER BY ord would cost SQLite a temp B-tree per read (~30% of a get).
+      readScoped: raw<[string, string]>(`SELECT ${READ_COLUMNS} FROM objects WHERE uid = ? AND tenant = ?`),
+      readAny: raw<[string]>(`SELECT ${READ_COLUMNS} FROM objects WHERE uid = ?`),
       attributes: db.prepare<[string], AttributeRow>('SELECT name, idx, ord, value FROM attributes WHERE uid = ?'),
       attributeValues: db.prepare<[string, string], { value: Buffer }>('SELECT value FROM attributes WHERE uid = ? AND name = ?'),
+      // attribute_list is written by the same statements that (re)write the attribute rows, and
+      // stamped with the version it was written for (see read()). In SET, `version` is the old value.
       insert: db.prepare(
-        `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO NOTHING`,
+        `INSERT INTO objects (${OBJECT_COLUMNS}, attribute_list, attribute_list_version) ` +
+          'VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (uid) DO NOTHING',
       ),
       update: db.prepare(
-        'UPDATE objects SET state = ?, version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ? ' +
-          'WHERE uid = ? AND tenant = ? AND version = ?',
+        'UPDATE objects SET state = ?, version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ?, ' +
+          'attribute_list = ?, attribute_list_version = version + 1 WHERE uid = ? AND tenant = ? AND version = ?',
       ),
       updateUnchecked: db.prepare(
-        'UPDATE objects SET state = ?, kek_version = ?, wrapped = ?, mac = ?, meta = ? WHERE uid = ? AND tenant = ?',
+        'UPDATE objects SET state = ?, kek_version = ?, wrapped = ?, mac = ?, meta = ?, attribute_list = ?, attribute_list_version = version ' +
+          'WHERE uid = ? AND tenant = ?',
       ),
+      // The attributes do not change: a list that was current stays current.
       updateMaterial: db.prepare(
-        'UPDATE objects SET version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ? ' +
+        'UPDATE objects SET version = version + 1, kek_version = ?, wrapped = ?, mac = ?, meta = ?, ' +
+          'attribute_list_version = CASE WHEN attribute_list_version = version THEN version + 1 END ' +
           'WHERE uid = ? AND tenant = coalesce(?, tenant) AND version = ?',
       ),
       updateMaterialUnchecked: db.prepare(
@@ -70,22 +87,37 @@ export class ObjectRows {
     };
   }
 
+  /**
+   * One indexed row and one decode: the attribute list column, not the attribute rows. The list
+   * counts only if it was written for the row's current version: a writer that does not know the
+   * column (a kmipd older than migration 4 still running against a migrated file, or a future
+   * path that forgets it) bumps the version without restamping it, so its change is read from the
+   * attribute rows instead of from a stale list.
+   */
   read(uid: string, tenant: string | null): StoredObject | undefined {
-    const row = tenant === null ? this.s.getAny.get(uid) : this.s.getScoped.get(uid, tenant);
+    const row = tenant === null ? this.s.readAny.get(uid) : this.s.readScoped.get(uid, tenant);
     if (row === undefined) return undefined;
+    const [rowTenant, objectType, state, version, createdAt, kekVersion, wrapped, mac, meta, stamped, stampedFor] = row;
+    const list = stampedFor === version ? stamped : null;
     return {
-      uid: row.uid,
-      tenant: row.tenant,
-      objectType: row.object_type,
-      state: row.state,
-      version: row.version,
-      createdAt: row.created_at,
-      material: materialFromColumns(row.kek_version, row.wrapped, row.mac, row.meta),
-      attributes: this.s.attributes
-        .all(uid)
-        .sort((a, b) => a.ord - b.ord)
-        .map(decodeAttribute),
+      uid,
+      tenant: rowTenant,
+      objectType,
+      state,
+      version,
+      createdAt,
+      material: materialFromColumns(kekVersion, wrapped, mac, meta),
+      attributes: list === null ? this.attributesFromRows(uid) : decodeAttributeList(list),
     };
+  }
+
+  /** The attribute rows in stored order: for a row whose list is missing or not current. */
+  private attributesFromRows(uid: string) {
+    // Sorted in JS: ORDER BY ord would cost SQLite a temp B-tree per read.
+    return this.s.attributes
+      .all(uid)
+      .sort((a, b) => a.ord - b.ord)
+      .map(decodeAttribute);
   }
 
   /** The values of one attribute of an object (no tenant check: for candidates a scoped query returned). */
@@ -95,7 +127,7 @@ export class ObjectRows {
 
   insert(obj: PreparedObject): void {
     const m = materialParams(obj.material);
-    const r = this.s.insert.run(obj.uid, obj.tenant, obj.objectType, obj.state, obj.createdAt, ...m);
+    const r = this.s.insert.run(obj.uid, obj.tenant, obj.objectType, obj.state, obj.createdAt, ...m, obj.attributeList);
     if (r.changes === 0) throw new StoreConflict(obj.uid, 'exists');
     this.writeAttributes(obj.uid, obj.attributes);
   }
@@ -104,8 +136,8 @@ export class ObjectRows {
   replace(obj: PreparedObject, checked: boolean): void {
     const m = materialParams(obj.material);
     const r = checked
-      ? this.s.update.run(obj.state, ...m, obj.uid, obj.tenant, obj.version)
-      : this.s.updateUnchecked.run(obj.state, ...m, obj.uid, obj.tenant);
+      ? this.s.update.run(obj.state, ...m, obj.attributeList, obj.uid, obj.tenant, obj.version)
+      : this.s.updateUnchecked.run(obj.state, ...m, obj.attributeList, obj.uid, obj.tenant);
     if (r.changes === 0) {
       if (!checked) return;
       throw new StoreConflict(obj.uid, this.s.exists.get(obj.uid, obj.tenant) ? 'version' : 'missing');
@@ -126,7 +158,7 @@ export class ObjectRows {
       ? this.s.updateMaterial.run(...m, uid, tenant, expectedVersion)
       : this.s.updateMaterialUnchecked.run(...m, uid, tenant);
     if (r.changes === 0 && checked) {
-      const visible = tenant === null ? this.s.getAny.get(uid) : this.s.getScoped.get(uid, tenant);
+      const visible = tenant === null ? this.s.readAny.get(uid) : this.s.readScoped.get(uid, tenant);
       throw new StoreConflict(uid, visible ? 'version' : 'missing');
     }
   }
