@@ -16,7 +16,7 @@
  * where prevHash is the previous record's hash (64 "0" for the first record) and `seq` inside the
  * body is the record's 1-based position in the chain.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export interface AuditRecord {
   seq: number;
@@ -65,13 +65,29 @@ export const RECORD_FIELDS = [
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 export function canonicalBody(r: AuditRecord): string {
-  const ordered: Record<string, unknown> = {};
-  for (const f of RECORD_FIELDS) ordered[f] = r[f];
-  return JSON.stringify(ordered);
+  return sealedBody(r.seq, bodyAfterSeq(r));
 }
 
+/**
+ * The canonical body of a record whose `seq` is not known yet, minus its opening `{"seq":N`:
+ * `sealedBody(seq, bodyAfterSeq(r))` equals `canonicalBody({ ...r, seq })`. The trail builds this
+ * part when the item finishes, so the write transaction that assigns `seq` only concatenates.
+ */
+export function bodyAfterSeq(r: Omit<AuditRecord, 'seq'>): string {
+  const ordered: Record<string, unknown> = {};
+  for (const f of RECORD_FIELDS) if (f !== 'seq') ordered[f] = r[f];
+  // `seq` is the first member, so the rest is this object's text after its opening brace.
+  return `,${JSON.stringify(ordered).slice(1)}`;
+}
+
+/** The canonical body at position `seq` (JSON writes a safe integer as its decimal digits). */
+export function sealedBody(seq: number, afterSeq: string): string {
+  return `{"seq":${Number.isSafeInteger(seq) ? seq : JSON.stringify(seq)}${afterSeq}`;
+}
+
+/** One-shot crypto.hash: no Hash object per record (the trail hashes one per batch item). */
 export function chainHash(prevHash: string, body: string): string {
-  return createHash('sha256').update(`${prevHash}\n${body}`, 'utf8').digest('hex');
+  return hash('sha256', `${prevHash}\n${body}`, 'hex');
 }
 
 /** Parses a stored body; undefined when it is not a well-formed record in canonical form. */

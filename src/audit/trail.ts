@@ -11,7 +11,7 @@ import { enumValueName } from '../kmip/registry.js';
 import { Enum } from '../kmip/registry.js';
 import type { AuditSealer, AuditStore } from '../store/access-types.js';
 import { createDenialMonitor, type DenialMonitor } from '../authz/denial-monitor.js';
-import { canonicalBody, chainHash, type AuditRecord } from './record.js';
+import { bodyAfterSeq, chainHash, sealedBody, type AuditRecord } from './record.js';
 
 export interface AuditTrailOptions {
   store: AuditStore;
@@ -56,8 +56,11 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
           batchIndex: ev.batchIndex,
           protocolVersion: `${ev.version.major}.${ev.version.minor}`,
         };
+        // Serialised now: the sealer runs inside the group's write transaction, where only the
+        // position is left to fill in.
+        const afterSeq = bodyAfterSeq(partial);
         return ({ seq, prevHash }) => {
-          const body = canonicalBody({ seq, ...partial });
+          const body = sealedBody(seq, afterSeq);
           return { at, body, hash: chainHash(prevHash, body) };
         };
       });

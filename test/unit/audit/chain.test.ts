@@ -1,7 +1,8 @@
 // The audit hash chain (K7), without I/O: a chain built with the canonical form verifies, and
 // each kind of tampering is reported at the right record with the right kind.
 import { describe, expect, it } from 'vitest';
-import { canonicalBody, chainHash, parseBody, type AuditRecord } from '../../../src/audit/record.js';
+import { createHash } from 'node:crypto';
+import { bodyAfterSeq, canonicalBody, chainHash, parseBody, sealedBody, type AuditRecord } from '../../../src/audit/record.js';
 import { verifyChain } from '../../../src/audit/verify.js';
 import type { AuditRow } from '../../../src/store/access-types.js';
 
@@ -33,6 +34,21 @@ describe('audit chain', () => {
     expect(body).not.toMatch(/\s"/);
     expect(parseBody(body)).toEqual(record(1));
     expect(parseBody(body.replace('{"seq":1,', '{ "seq":1,'))).toBeUndefined();
+  });
+
+  it('a body sealed from its part after seq is the canonical body, and hashes as SHA-256 of prev \\n body', () => {
+    // Strings that JSON must escape, a null, several uids: the body text is JSON.stringify's.
+    const tricky: AuditRecord = { ...record(7), subject: 'CN=a "quoted" \\ name\nO=ünï', uids: ['u1', 'u2'], reason: null, rule: null };
+    const { seq, ...rest } = tricky;
+    const expected =
+      `{"seq":${seq},"time":${JSON.stringify(tricky.time)},"connection":"c1","remoteAddress":"127.0.0.1","subject":${JSON.stringify(tricky.subject)},` +
+      `"fingerprint":"${'ab'.repeat(32)}","tenant":"t","role":"Reader","binding":"binding #1","operation":"Get","uids":["u1","u2"],` +
+      `"status":"OperationFailed","reason":null,"rule":null,"latencyUs":12,"batchIndex":0,"protocolVersion":"1.4"}`;
+    expect(sealedBody(seq, bodyAfterSeq(rest))).toBe(expected);
+    expect(canonicalBody(tricky)).toBe(expected);
+    expect(parseBody(expected)).toEqual(tricky);
+    const prev = 'f'.repeat(64);
+    expect(chainHash(prev, expected)).toBe(createHash('sha256').update(`${prev}\n${expected}`, 'utf8').digest('hex'));
   });
 
   it('an untouched chain verifies', () => {
