@@ -79,6 +79,48 @@ interface ItemOutcome {
   requestUids?: string[];
 }
 
+/**
+ * The context the handlers of one batch attempt share. A class rather than an object literal:
+ * a literal with getters defines its accessors at run time, which left every batch's context a
+ * dictionary-mode object (a profile of Get showed the accessor definitions and map
+ * normalisation under runBatch); here the getters sit on the prototype.
+ */
+class BatchContext implements OperationContext {
+  readonly version: KmipVersion;
+  readonly lenientUnknown: boolean;
+  idPlaceholder: string | undefined = undefined;
+  #unit: UnitOfWork | undefined = undefined;
+
+  constructor(
+    schema: SchemaContext,
+    readonly principal: ConnectionInfo['principal'],
+    readonly log: Logger,
+    readonly now: () => Date,
+    readonly tenant: string,
+    readonly streams: CryptoStreams,
+    private readonly services: OperationServices | undefined,
+    private readonly scope: string | null,
+  ) {
+    this.version = schema.version;
+    this.lenientUnknown = schema.lenientUnknown ?? false;
+  }
+
+  get unit(): UnitOfWork {
+    if (this.services === undefined) throw new Error('no object store is configured');
+    return (this.#unit ??= this.services.openUnit(this.scope));
+  }
+
+  get keys(): OperationContext['keys'] {
+    if (this.services === undefined) throw new Error('no key protector is configured');
+    return this.services.keys;
+  }
+
+  /** The unit of work, if a handler opened one. */
+  get openedUnit(): UnitOfWork | undefined {
+    return this.#unit;
+  }
+}
+
 export function createExecutor(options: ExecutorOptions): MessageExecutor {
   const { handlers, limits, log } = options;
   const clock = options.clock ?? (() => new Date());
@@ -219,26 +261,8 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
       let retry = false;
       // The unit of work is opened by the first handler that touches the store, so Query and
       // Discover Versions never start a transaction.
-      let unit: UnitOfWork | undefined;
-      const opCtx: OperationContext = {
-        version: schema.version,
-        lenientUnknown: schema.lenientUnknown ?? false,
-        principal: conn.principal,
-        log: clog,
-        now: clock,
-        idPlaceholder: undefined,
-        tenant,
-        get unit(): UnitOfWork {
-          if (services === undefined) throw new Error('no object store is configured');
-          // scope null (operators) must reach the store as null: `??` would turn it into the tenant.
-          return (unit ??= services.openUnit(identity === undefined ? tenant : identity.scope));
-        },
-        get keys() {
-          if (services === undefined) throw new Error('no key protector is configured');
-          return services.keys;
-        },
-        streams,
-      };
+      // scope null (operators) must reach the store as null: `??` would turn it into the tenant.
+      const opCtx = new BatchContext(schema, conn.principal, clog, clock, tenant, streams, services, identity === undefined ? tenant : identity.scope);
 
       // A critical extension we do not understand rejects the entire message (KMIP 1.4 §6.16, §11.1).
       const parsed = itemNodes.map((node) => {
@@ -282,15 +306,15 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
 
       const anyFailed = outcomes.some((o) => o.failed);
       if (anyFailed && continuation === Continuation.Undo) {
-        unit?.rollback();
+        opCtx.openedUnit?.rollback();
         for (const o of outcomes) {
           if (!o.failed) {
             o.item = { ...o.item, resultStatus: Status.OperationUndone, responsePayload: undefined };
           }
         }
-      } else if (unit !== undefined) {
+      } else if (opCtx.openedUnit !== undefined) {
         try {
-          await unit.commit();
+          await opCtx.openedUnit.commit();
         } catch (err) {
           if (err instanceof Error && err.name === 'StoreConflict' && attempt < MAX_BATCH_ATTEMPTS) {
             clog.info({ attempt }, 'batch lost a concurrent change; running it again');
