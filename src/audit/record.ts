@@ -90,6 +90,22 @@ export function chainHash(prevHash: string, body: string): string {
   return hash('sha256', `${prevHash}\n${body}`, 'hex');
 }
 
+/**
+ * `new Date(at).toISOString()`, the part up to the seconds made once per second: toISOString
+ * consulted V8's time-zone cache (ICU) on every call, ~0.7-1 us per record in a profile of Get.
+ */
+export function isoTime(at: number): string {
+  const second = Math.floor(at / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+  }
+  const ms = at - second * 1000;
+  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+}
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
 /** Parses a stored body; undefined when it is not a well-formed record in canonical form. */
 export function parseBody(body: string): AuditRecord | undefined {
   let v: unknown;

@@ -11,7 +11,7 @@ import { enumValueName } from '../kmip/registry.js';
 import { Enum } from '../kmip/registry.js';
 import type { AuditSealer, AuditStore } from '../store/access-types.js';
 import { createDenialMonitor, type DenialMonitor } from '../authz/denial-monitor.js';
-import { bodyAfterSeq, chainHash, sealedBody, type AuditRecord } from './record.js';
+import { bodyAfterSeq, chainHash, isoTime, sealedBody, type AuditRecord } from './record.js';
 
 export interface AuditTrailOptions {
   store: AuditStore;
@@ -39,7 +39,7 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
         const reason = ev.reason === undefined ? null : (enumValueName('ResultReason', ev.reason) ?? String(ev.reason));
         if (ev.reason !== undefined && REFUSALS.has(ev.reason)) monitor.denied(ev.conn.principal, operation);
         const partial: Omit<AuditRecord, 'seq'> = {
-          time: new Date(at).toISOString(),
+          time: isoTime(at),
           connection: ev.conn.id,
           remoteAddress: ev.conn.remoteAddress,
           subject: ev.conn.principal.subject,

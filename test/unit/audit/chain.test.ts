@@ -2,7 +2,7 @@
 // each kind of tampering is reported at the right record with the right kind.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { bodyAfterSeq, canonicalBody, chainHash, parseBody, sealedBody, type AuditRecord } from '../../../src/audit/record.js';
+import { bodyAfterSeq, canonicalBody, chainHash, isoTime, parseBody, sealedBody, type AuditRecord } from '../../../src/audit/record.js';
 import { verifyChain } from '../../../src/audit/verify.js';
 import type { AuditRow } from '../../../src/store/access-types.js';
 
@@ -49,6 +49,14 @@ describe('audit chain', () => {
     expect(parseBody(expected)).toEqual(tricky);
     const prev = 'f'.repeat(64);
     expect(chainHash(prev, expected)).toBe(createHash('sha256').update(`${prev}\n${expected}`, 'utf8').digest('hex'));
+  });
+
+  it('isoTime is toISOString, across milliseconds, seconds, days and back in time', () => {
+    const base = Date.UTC(2026, 11, 31, 23, 59, 58, 0);
+    const times = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1999, 2000, 2001, 86_399_999, 86_400_000];
+    for (const t of [...times.map((d) => base + d), ...times.map((d) => base - d), 0, 5, 999, 1000, Date.UTC(1999, 0, 1, 0, 0, 0, 7)]) {
+      expect(isoTime(t)).toBe(new Date(t).toISOString());
+    }
   });
 
   it('an untouched chain verifies', () => {
