@@ -74,10 +74,40 @@ export function canonicalBody(r: AuditRecord): string {
  * part when the item finishes, so the write transaction that assigns `seq` only concatenates.
  */
 export function bodyAfterSeq(r: Omit<AuditRecord, 'seq'>): string {
+  return bodyAfterSeqParts(r.time, connectionMembers(r), r);
+}
+
+/** The members that are the same for every item of a connection under one identity. */
+export const CONNECTION_FIELDS = ['connection', 'remoteAddress', 'subject', 'fingerprint', 'tenant', 'role', 'binding'] as const;
+/** The members of one item, after the connection's. */
+const ITEM_FIELDS = ['operation', 'uids', 'status', 'reason', 'rule', 'latencyUs', 'batchIndex', 'protocolVersion'] as const;
+// The split must follow RECORD_FIELDS, which alone defines the order.
+if (['seq', 'time', ...CONNECTION_FIELDS, ...ITEM_FIELDS].join() !== RECORD_FIELDS.join()) {
+  throw new Error('audit record: CONNECTION_FIELDS and ITEM_FIELDS must follow RECORD_FIELDS');
+}
+
+export type ConnectionFacts = Pick<AuditRecord, (typeof CONNECTION_FIELDS)[number]>;
+
+/**
+ * The canonical text of the connection's members (`,"connection":…,"binding":…`). The trail
+ * keeps it per connection: those members are most of a record's text (the fingerprint, subject
+ * and binding rule), and JSON.stringify was most of the cost of a record.
+ */
+export function connectionMembers(c: ConnectionFacts): string {
+  return members(c, CONNECTION_FIELDS);
+}
+
+/** bodyAfterSeq from the record's time, its connection's members and its own facts. */
+export function bodyAfterSeqParts(time: string, connection: string, item: Pick<AuditRecord, (typeof ITEM_FIELDS)[number]>): string {
+  return `,"time":${JSON.stringify(time)}${connection}${members(item, ITEM_FIELDS)}}`;
+}
+
+/** `,"name":value` for each of `fields`, as JSON.stringify writes them in an object. */
+function members<T extends object>(r: T, fields: readonly (keyof T & string)[]): string {
   const ordered: Record<string, unknown> = {};
-  for (const f of RECORD_FIELDS) if (f !== 'seq') ordered[f] = r[f];
-  // `seq` is the first member, so the rest is this object's text after its opening brace.
-  return `,${JSON.stringify(ordered).slice(1)}`;
+  for (const f of fields) ordered[f] = r[f];
+  const text = JSON.stringify(ordered);
+  return text === '{}' ? '' : `,${text.slice(1, -1)}`;
 }
 
 /** The canonical body at position `seq` (JSON writes a safe integer as its decimal digits). */

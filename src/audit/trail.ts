@@ -11,7 +11,8 @@ import { enumValueName } from '../kmip/registry.js';
 import { Enum } from '../kmip/registry.js';
 import type { AuditSealer, AuditStore } from '../store/access-types.js';
 import { createDenialMonitor, type DenialMonitor } from '../authz/denial-monitor.js';
-import { bodyAfterSeq, chainHash, isoTime, sealedBody, type AuditRecord } from './record.js';
+import { bodyAfterSeqParts, chainHash, connectionMembers, isoTime, sealedBody, type ConnectionFacts } from './record.js';
+import type { ConnectionInfo } from '../dispatch/types.js';
 
 export interface AuditTrailOptions {
   store: AuditStore;
@@ -31,6 +32,15 @@ const REFUSALS: ReadonlySet<number> = new Set([Enum.ResultReason.PermissionDenie
 export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
   const clock = options.clock ?? Date.now;
   const monitor = options.monitor ?? createDenialMonitor({ log: options.log });
+  /** Each connection's members as text, kept while its facts stay the same (compared member by member). */
+  const connectionText = new WeakMap<ConnectionInfo, { facts: ConnectionFacts; text: string }>();
+  const membersOf = (conn: ConnectionInfo, facts: ConnectionFacts): string => {
+    const kept = connectionText.get(conn);
+    if (kept !== undefined && sameFacts(kept.facts, facts)) return kept.text;
+    const text = connectionMembers(facts);
+    connectionText.set(conn, { facts, text });
+    return text;
+  };
   return {
     record(events) {
       const at = clock();
@@ -38,8 +48,7 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
         const operation = ev.operation === undefined ? null : (enumValueName('Operation', ev.operation) ?? `Operation${ev.operation}`);
         const reason = ev.reason === undefined ? null : (enumValueName('ResultReason', ev.reason) ?? String(ev.reason));
         if (ev.reason !== undefined && REFUSALS.has(ev.reason)) monitor.denied(ev.conn.principal, operation);
-        const partial: Omit<AuditRecord, 'seq'> = {
-          time: isoTime(at),
+        const facts: ConnectionFacts = {
           connection: ev.conn.id,
           remoteAddress: ev.conn.remoteAddress,
           subject: ev.conn.principal.subject,
@@ -47,6 +56,10 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
           tenant: ev.identity?.tenant ?? null,
           role: ev.identity?.role ?? null,
           binding: ev.identity?.rule ?? options.explain(ev.conn.principal),
+        };
+        // Serialised now: the sealer runs inside the group's write transaction, where only the
+        // position is left to fill in.
+        const afterSeq = bodyAfterSeqParts(isoTime(at), membersOf(ev.conn, facts), {
           operation,
           uids: [...ev.uids],
           status: enumValueName('ResultStatus', ev.status) ?? String(ev.status),
@@ -55,10 +68,7 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
           latencyUs: Math.max(0, Math.round(ev.durationMs * 1000)),
           batchIndex: ev.batchIndex,
           protocolVersion: `${ev.version.major}.${ev.version.minor}`,
-        };
-        // Serialised now: the sealer runs inside the group's write transaction, where only the
-        // position is left to fill in.
-        const afterSeq = bodyAfterSeq(partial);
+        });
         return ({ seq, prevHash }) => {
           const body = sealedBody(seq, afterSeq);
           return { at, body, hash: chainHash(prevHash, body) };
@@ -67,4 +77,16 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
       return options.store.append(sealers);
     },
   };
+}
+
+function sameFacts(a: ConnectionFacts, b: ConnectionFacts): boolean {
+  return (
+    a.connection === b.connection &&
+    a.remoteAddress === b.remoteAddress &&
+    a.subject === b.subject &&
+    a.fingerprint === b.fingerprint &&
+    a.tenant === b.tenant &&
+    a.role === b.role &&
+    a.binding === b.binding
+  );
 }
