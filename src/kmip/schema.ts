@@ -160,12 +160,25 @@ export function struct<F extends Record<string, FieldDef<any, Occurs>>>(
     return out as Shape<F>;
   };
 
+  // The fields a version defines, worked out once per version (a handful exist) instead of
+  // asking the registry for every field of every message encoded.
+  const definedEntries = new Map<number, typeof entries>();
+  const entriesIn = (version: KmipVersion): typeof entries => {
+    const key = version.major * 256 + version.minor;
+    let list = definedEntries.get(key);
+    if (list === undefined) {
+      list = entries.filter(([, def]) => tagDefinedIn(def.tag, version));
+      // Bounded: versions come from negotiation or from a client's own choice, never many.
+      if (definedEntries.size < 16) definedEntries.set(key, list);
+    }
+    return list;
+  };
+
   const encodeChildren = (value: Shape<F>, ctx: SchemaContext): TtlvNode[] => {
     const children: TtlvNode[] = [];
-    for (const [name, def] of entries) {
+    for (const [name, def] of entriesIn(ctx.version)) {
       const v = value[name];
       if (v === undefined) continue;
-      if (!tagDefinedIn(def.tag, ctx.version)) continue;
       if (def.occurs === 'many' || def.occurs === 'some') {
         for (const item of v as unknown[]) children.push(def.codec.encode(def.tag, item, ctx));
       } else {
