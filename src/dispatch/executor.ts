@@ -206,7 +206,10 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
         }),
       };
     }
-    const ctx: SchemaContext = { version, lenientUnknown: version.minor !== announced.minor };
+    // Secret material the handlers' encoders copy into the response (every batch attempt's): zeroed
+    // once the message is encoded, and the message itself once the transport has written it.
+    const secrets: Uint8Array[] = [];
+    const ctx: SchemaContext = { version, lenientUnknown: version.minor !== announced.minor, secrets };
 
     let header: RequestHeader;
     try {
@@ -227,7 +230,12 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
     }
 
     const outcomes = await runBatch(header, itemNodes, ctx, conn, clog);
-    return { kind: 'reply', bytes: encodeWithinLimit(ctx, header, outcomes) };
+    try {
+      const bytes = encodeWithinLimit(ctx, header, outcomes);
+      return secrets.length > 0 ? { kind: 'reply', bytes, sensitive: true } : { kind: 'reply', bytes };
+    } finally {
+      for (const s of secrets) s.fill(0);
+    }
   }
 
   function checkHeader(header: RequestHeader): void {
@@ -294,7 +302,7 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
             clog.info({ op: p.item.operation, role: identity.role, rule: decision.rule }, 'operation denied');
             outcomes.push({ item: failureItem(p.item.operation, p.item.uniqueBatchItemId, failure), failed: true, operation: p.item.operation, started, decision, requestUids: uidsIn(p.item.requestPayload) });
           } else {
-            const outcome = await runItem(p.item, opCtx, started);
+            const outcome = await runItem(p.item, opCtx, started, schema);
             outcome.decision = decision;
             outcome.requestUids = uidsIn(p.item.requestPayload);
             outcomes.push(outcome);
@@ -354,7 +362,7 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
     return outcomes;
   }
 
-  async function runItem(item: ReturnType<typeof requestBatchItem.decode>, ctx: OperationContext, started: number): Promise<ItemOutcome> {
+  async function runItem(item: ReturnType<typeof requestBatchItem.decode>, ctx: OperationContext, started: number, schema: SchemaContext): Promise<ItemOutcome> {
     const handler = handlers.get(item.operation);
     const ilog = ctx.log;
     if (handler === undefined) {
@@ -363,7 +371,6 @@ export function createExecutor(options: ExecutorOptions): MessageExecutor {
       return { item: failureItem(item.operation, item.uniqueBatchItemId, failure), failed: true, operation: item.operation, started };
     }
     try {
-      const schema: SchemaContext = { version: ctx.version, lenientUnknown: ctx.lenientUnknown };
       const request = handler.request.decodeChildren(item.requestPayload ?? [], schema, Tag.RequestPayload);
       const result = await handler.handle(ctx, request);
       const payload = handler.response.encodeChildren(result, schema);

@@ -25,7 +25,8 @@ export interface ConnectionInfo {
 /** What to do with one inbound message. */
 export type ExecutorResult =
   /** Send these bytes, keep the connection. */
-  | { kind: 'reply'; bytes: Buffer }
+  /** Send these bytes, keep the connection; `sensitive`: they carry secret material, zero them once written. */
+  | { kind: 'reply'; bytes: Buffer; sensitive?: boolean }
   /** Send these bytes (may be empty), then close: the peer is not speaking KMIP or broke a limit. */
   | { kind: 'close'; bytes?: Buffer };
 

@@ -21,6 +21,11 @@ export interface SchemaContext {
   readonly version: KmipVersion;
   /** True when the client announced a newer minor version than `version`: unknown fields are ignored. */
   readonly lenientUnknown?: boolean;
+  /**
+   * Where an encoder lists the buffers of secret material it put into the tree it returns (key
+   * material served by Get, plaintext of Decrypt): whoever encodes the message zeroes them after.
+   */
+  readonly secrets?: Uint8Array[];
 }
 
 export interface Codec<T> {

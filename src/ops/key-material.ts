@@ -339,10 +339,17 @@ export function checkCompression(obj: ManagedObject, requested: number | undefin
 // ---------------------------------------------------------------------------------------------
 // Zeroing after the response is encoded
 
-/** Byte Strings copied, so the response tree does not alias buffers about to be zeroed. */
-function copyBytes(node: TtlvNode): TtlvNode {
-  if (node.type === 'ByteString') return { ...node, value: Uint8Array.from(node.value) };
-  if (node.type === 'Structure') return { ...node, value: node.value.map(copyBytes) };
+/**
+ * Byte Strings copied, so the response tree does not alias buffers about to be zeroed; the copies
+ * are listed in `secrets` for the message encoder to zero once the message is encoded.
+ */
+function copyBytes(node: TtlvNode, secrets: Uint8Array[] | undefined): TtlvNode {
+  if (node.type === 'ByteString') {
+    const copy = Uint8Array.from(node.value);
+    secrets?.push(copy);
+    return { ...node, value: copy };
+  }
+  if (node.type === 'Structure') return { ...node, value: node.value.map((c) => copyBytes(c, secrets)) };
   return node;
 }
 
@@ -366,14 +373,14 @@ export function zeroAfterEncode<S>(inner: StructCodec<S>): StructCodec<S & Plain
     decodeChildren: (children, ctx, at) => inner.decodeChildren(children, ctx, at) as S & Plaintexts,
     encodeChildren(value, ctx) {
       try {
-        return inner.encodeChildren(value, ctx).map(copyBytes);
+        return inner.encodeChildren(value, ctx).map((c) => copyBytes(c, ctx.secrets));
       } finally {
         zero(value);
       }
     },
     encode(tag, value, ctx) {
       try {
-        return copyBytes(inner.encode(tag, value, ctx));
+        return copyBytes(inner.encode(tag, value, ctx), ctx.secrets);
       } finally {
         zero(value);
       }

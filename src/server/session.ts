@@ -231,7 +231,7 @@ export class KmipSession {
       return;
     }
     this.#log.debug({ bytes: result.bytes.length }, 'response');
-    if (this.#write(result.bytes)) {
+    if (this.#write(result.bytes, result.sensitive === true)) {
       this.#busy = false;
       this.#pump();
       return;
@@ -246,9 +246,13 @@ export class KmipSession {
     });
   }
 
-  #write(bytes: Buffer): boolean {
-    if (this.#socket.destroyed || !this.#socket.writable) return true;
-    const ok = this.#socket.write(bytes);
+  /** `zero`: the bytes carry key material; they are zeroed once the socket has taken them (or failed). */
+  #write(bytes: Buffer, zero = false): boolean {
+    if (this.#socket.destroyed || !this.#socket.writable) {
+      if (zero) bytes.fill(0);
+      return true;
+    }
+    const ok = zero ? this.#socket.write(bytes, () => bytes.fill(0)) : this.#socket.write(bytes);
     this.#stats.bytesOut += bytes.length;
     if (this.#socket.writableLength > this.#stats.maxWritableLength) this.#stats.maxWritableLength = this.#socket.writableLength;
     return ok;

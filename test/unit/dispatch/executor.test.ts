@@ -423,3 +423,42 @@ describe('logging per connection', () => {
     expect(failed.map((l) => l.conn)).toEqual(['c1', 'c1', 'c2', 'c1', 'c2']);
   });
 });
+
+describe('secret material in responses', () => {
+  // A Get whose response encoder puts a secret into the response and lists it in ctx.secrets, as
+  // zeroAfterEncode does with the copies of key material it encodes.
+  function secretTable(secret: Uint8Array) {
+    const codec = struct({ uid: optional(Tag.UniqueIdentifier, textString) });
+    const get: OperationHandler = defineOperation({
+      operation: Enum.Operation.Get,
+      request: codec,
+      response: {
+        ...codec,
+        encodeChildren(value, ctx) {
+          ctx.secrets?.push(secret);
+          return [...codec.encodeChildren(value, ctx), { tag: Tag.KeyMaterial, type: 'ByteString', value: secret }];
+        },
+      },
+      async handle(_ctx, req) {
+        return { uid: req.uid };
+      },
+    });
+    return createHandlerTable({ vendorIdentification: 'kmipd', serverVersion: 't' }, [get]);
+  }
+
+  it('zeroes what the encoders listed once the message is encoded, and marks the reply sensitive', async () => {
+    const secret = Uint8Array.from([0xde, 0xad, 0xbe, 0xef, 0x01, 0x02]);
+    const ex = createExecutor({ handlers: secretTable(secret), limits, log });
+    const res = await ex.execute(encodeRequest(v14, [get('k')]), conn);
+    if (res.kind !== 'reply') throw new Error('expected a reply');
+    expect(res.sensitive).toBe(true);
+    expect(res.bytes.includes(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x01, 0x02]))).toBe(true);
+    expect([...secret].every((b) => b === 0)).toBe(true);
+  });
+
+  it('a reply without secrets is not marked', async () => {
+    const res = await makeExecutor().execute(encodeRequest(v14, [get('k')]), conn);
+    if (res.kind !== 'reply') throw new Error('expected a reply');
+    expect(res.sensitive).toBeUndefined();
+  });
+});

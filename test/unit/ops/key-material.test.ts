@@ -8,6 +8,7 @@ import type { ManagedObject } from '../../../src/kmip/objects.js';
 import { getResponse } from '../../../src/kmip/payloads/get.js';
 import { fieldsFromObject } from '../../../src/kmip/objects.js';
 import { convertFormat, decodeMeta, digestOf, encodeMeta, joinObject, splitObject, zeroAfterEncode } from '../../../src/ops/key-material.js';
+import type { TtlvNode } from '../../../src/ttlv/types.js';
 
 const KF = Enum.KeyFormatType;
 const OT = Enum.ObjectType;
@@ -117,6 +118,23 @@ describe('zeroAfterEncode', () => {
     const kv = kb?.type === 'Structure' ? kb.value.find((n) => n.tag === Tag.KeyValue) : undefined;
     const km = kv?.type === 'Structure' ? kv.value[0] : undefined;
     expect(km?.type === 'ByteString' && Array.from(km.value)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+  });
+
+  it('lists the copies it puts into the response, for the message encoder to zero', () => {
+    const secret = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+    const secrets: Uint8Array[] = [];
+    const codec = zeroAfterEncode(getResponse);
+    const nodes = codec.encodeChildren({ objectType: OT.SymmetricKey, uniqueIdentifier: 'u', ...fieldsFromObject(rawKey(secret)), plaintexts: [secret] }, { ...v14, secrets });
+    const byteStrings: Uint8Array[] = [];
+    const walk = (n: TtlvNode): void => {
+      if (n.type === 'ByteString') byteStrings.push(n.value);
+      else if (n.type === 'Structure') n.value.forEach(walk);
+    };
+    nodes.forEach(walk);
+    // Every Byte String of the response is one of the listed copies (the very same buffer).
+    expect(byteStrings.length).toBeGreaterThan(0);
+    for (const b of byteStrings) expect(secrets.includes(b)).toBe(true);
+    expect(secrets.some((b) => Array.from(b).join() === Array.from({ length: 16 }, (_, i) => i + 1).join())).toBe(true);
   });
 
   it('zeroes even when encoding fails', () => {
