@@ -12,16 +12,21 @@
  * The fsync runs off the event loop. COMMIT itself would fsync the WAL while the whole process
  * waits (measured under load: a quarter of a busy server's time blocked in COMMIT); instead the
  * group's COMMIT runs with synchronous=NORMAL (the WAL frames are written, not yet synced; SQLite
- * still syncs around checkpoints and when the WAL is reused) and the WAL file is then fdatasync'd
+ * still syncs around checkpoints, which checkpointer.ts runs in a worker thread, and when the WAL is
+ * reused) and the WAL file is then fdatasync'd
  * on the libuv thread pool. A group's promises settle only once an fdatasync that started after its
  * COMMIT has returned, which is exactly what synchronous=FULL guarantees, so a response still
  * leaves only after its commit is durable. While one fdatasync runs, later groups commit and then
  * share the next one. Readers may see a committed group before it is synced, but every response
  * waits for its own audit record's sync, which lies later in the same WAL and so covers it.
  * Other writes on the connection (outside the committer) keep synchronous=FULL.
+ *
+ * While the checkpointer copies the WAL's last frames so that the WAL can restart from its
+ * beginning (CommitGate.holding), new groups wait in the queue; the event loop does not.
  */
 import fs from 'node:fs';
 import { StoreError } from '../errors.js';
+import type { CommitGate } from './checkpointer.js';
 import type { SqliteDatabase } from './db.js';
 
 interface Job {
@@ -42,6 +47,8 @@ export interface GroupCommitOptions {
   enabled: boolean;
   /** Upper bound on units per transaction, to bound the latency of one group. */
   maxGroup?: number;
+  /** The WAL checkpointer: told of every COMMIT, and may hold new groups while it restarts the WAL. */
+  gate?: CommitGate;
 }
 
 export class GroupCommitter {
@@ -89,6 +96,12 @@ export class GroupCommitter {
       release: run('RELEASE unit'),
       rollbackTo: run('ROLLBACK TO unit'),
     };
+    opts.gate?.onRelease(() => {
+      if (this.queue.length > 0 && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
   /** Queues `apply` (which throws to fail its unit); settles once the transaction carrying it is durable. */
@@ -121,6 +134,8 @@ export class GroupCommitter {
 
   private flush(): void {
     this.scheduled = false;
+    // The checkpointer copies the WAL's last frames: the queue waits, onRelease flushes it.
+    if (this.opts.gate?.holding) return;
     const group = this.queue.splice(0, this.maxGroup);
     if (this.queue.length > 0) {
       this.scheduled = true;
@@ -254,6 +269,7 @@ export class GroupCommitter {
     this.stats.unitsCommitted += applied.length;
     this.settleWhenDurable(applied);
     this.fail(failed);
+    this.opts.gate?.committed();
   }
 
   private fail(jobs: [Job, unknown][]): void {
