@@ -32,7 +32,10 @@ export interface SqliteStoreOptions {
 
 /** The SQLite store, with what only this implementation offers (statement cache, raw handle for tests). */
 export interface SqliteObjectStore extends ObjectStore {
-  /** The connection, for diagnostics and tests (EXPLAIN, integrity_check). Do not write through it. */
+  /**
+   * The connection, for diagnostics and tests (EXPLAIN, integrity_check). Do not write through it:
+   * it runs at synchronous=NORMAL and only the group committer syncs (submitWrite, durableWrite).
+   */
   readonly db: SqliteDatabase;
   /** The SQL and parameters a Locate compiles to, for EXPLAIN QUERY PLAN. */
   explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty';
