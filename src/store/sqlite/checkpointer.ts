@@ -31,9 +31,12 @@ import type { SqliteDatabase } from './db.js';
 
 export interface CheckpointerOptions {
   /**
-   * Least time between the ends of two background passes (default 100 ms). A pass costs two
-   * fsyncs whatever it copies, and pages rewritten in the meantime are copied once.
+   * WAL frames (estimated) written since the last pass that start the next one (default 1,000,
+   * SQLite's own wal_autocheckpoint). A pass costs two fsyncs whatever it copies, and pages
+   * rewritten in the meantime are copied once.
    */
+  passFrames?: number;
+  /** Least time between the end of one pass and the start of the next (default 20 ms). */
   passIntervalMs?: number;
   /** WAL frames from which commits are held for one pass so that the WAL restarts (default 4,096). */
   restartFrames?: number;
@@ -108,6 +111,12 @@ export class Checkpointer implements CommitGate {
   private readonly worker: Worker;
   private readonly walFile: string;
   private readonly passIntervalMs: number;
+  private readonly passFrames: number;
+  /** Frames one group adds to the WAL, as measured between passes (4: a guess until then). */
+  private framesPerGroup = 4;
+  private groupsSincePass = 0;
+  private groupsInPass = 0;
+  private logAtLastPass = 0;
   private readonly restartFrames: number;
   private readonly hardLimitBytes: number;
   private ready = false;
@@ -127,7 +136,8 @@ export class Checkpointer implements CommitGate {
     private readonly db: SqliteDatabase,
     opts: CheckpointerOptions = {},
   ) {
-    this.passIntervalMs = Math.max(0, opts.passIntervalMs ?? 100);
+    this.passIntervalMs = Math.max(0, opts.passIntervalMs ?? 20);
+    this.passFrames = Math.max(1, opts.passFrames ?? 1000);
     this.restartFrames = Math.max(16, opts.restartFrames ?? 4096);
     this.hardLimitBytes = Math.max(1 << 20, opts.hardLimitBytes ?? 256 << 20);
     this.walFile = `${db.name}-wal`;
@@ -160,7 +170,9 @@ export class Checkpointer implements CommitGate {
       this.groupsSinceHardCheck = 0;
       this.checkHardLimit();
     }
-    if (this.holdNext || performance.now() - this.lastPassEnd >= this.passIntervalMs) this.startPass();
+    this.groupsSincePass++;
+    if (this.holdNext) this.startPass();
+    else if (this.groupsSincePass * this.framesPerGroup >= this.passFrames && performance.now() - this.lastPassEnd >= this.passIntervalMs) this.startPass();
   }
 
   /** Waits for a pass in flight, then closes the worker's connection (the caller closes the main one). */
@@ -185,6 +197,8 @@ export class Checkpointer implements CommitGate {
   private startPass(): void {
     if (this.running || !this.ready || this.closing !== undefined || !this.stats.workerAlive) return;
     this.running = true;
+    this.groupsInPass = this.groupsSincePass;
+    this.groupsSincePass = 0;
     if (this.holdNext) {
       this.holdNext = false;
       this.holding = true;
@@ -213,6 +227,10 @@ export class Checkpointer implements CommitGate {
       if (held) this.stats.heldPasses++;
       this.stats.lastLog = log;
       this.stats.lastCheckpointed = checkpointed;
+      // `log` is the WAL's end when the pass began: the groups since the previous pass wrote the
+      // difference, unless the WAL restarted in between (then it tells nothing).
+      if (log > this.logAtLastPass && this.groupsInPass > 0) this.framesPerGroup = Math.max(1, (log - this.logAtLastPass) / this.groupsInPass);
+      this.logAtLastPass = log;
       if (held && checkpointed < log) {
         // Someone (a reader elsewhere) kept frames in use: do not hold again until the WAL grew on.
         this.holdFloor = log + this.restartFrames;

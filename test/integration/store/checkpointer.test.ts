@@ -57,7 +57,7 @@ function rowsInMainFile(dbPath: string): number {
 it('the WAL stays bounded under sustained writes, and every commit settles', async () => {
   const dbPath = tmp.file('s.sqlite');
   const restartFrames = 128;
-  const store = await openSqliteStore({ path: dbPath, checkpoint: { restartFrames, passIntervalMs: 0 } });
+  const store = await openSqliteStore({ path: dbPath, checkpoint: { restartFrames, passFrames: 32, passIntervalMs: 0 } });
   const pageSize = Number(store.db.pragma('page_size', { simple: true }));
   // SQLite's automatic checkpoint is off on the main connection: only the checkpointer bounds the WAL.
   expect(Number(store.db.pragma('wal_autocheckpoint', { simple: true }))).toBe(0);
@@ -89,7 +89,7 @@ it('the WAL stays bounded under sustained writes, and every commit settles', asy
 it('close() waits for the checkpointer, leaves every row in the database file and removes the WAL', async () => {
   const dbPath = tmp.file('s.sqlite');
   // No background pass in this test's lifetime: the rows are still in the WAL when close() starts.
-  const store = await openSqliteStore({ path: dbPath, checkpoint: { passIntervalMs: 1e12 } });
+  const store = await openSqliteStore({ path: dbPath, checkpoint: { passFrames: 1e12 } });
   const { uids } = await sustainedWrites(store, `${dbPath}-wal`, 400, 8);
   expect(rowsInMainFile(dbPath)).toBeLessThan(uids.length);
   await store.close();
@@ -104,7 +104,7 @@ it('close() waits for the checkpointer, leaves every row in the database file an
 it('a SIGKILL while checkpoints run loses nothing acknowledged; integrity_check is ok', async () => {
   const dbPath = tmp.file('crash.sqlite');
   // A pass whenever the last one ended, a restart every 32 frames: the kill lands among checkpoints.
-  const options = JSON.stringify({ passIntervalMs: 0, restartFrames: 32 });
+  const options = JSON.stringify({ passFrames: 1, passIntervalMs: 0, restartFrames: 32 });
   const empty = await openSqliteStore({ path: tmp.file('empty.sqlite') });
   const pageSize = Number(empty.db.pragma('page_size', { simple: true }));
   await empty.close();
