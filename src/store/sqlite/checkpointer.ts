@@ -108,7 +108,7 @@ const HARD_CHECK_EVERY = 256;
 export class Checkpointer implements CommitGate {
   holding = false;
   readonly stats: CheckpointStats = { passes: 0, heldPasses: 0, blocking: 0, lastLog: 0, lastCheckpointed: 0, longestHoldUs: 0, workerAlive: true };
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
   private readonly walFile: string;
   private readonly passIntervalMs: number;
   private readonly passFrames: number;
@@ -145,20 +145,25 @@ export class Checkpointer implements CommitGate {
     db.pragma('wal_autocheckpoint = 0');
     // After a WAL restart the file is cut back to twice the restart size (an excursion does not stay).
     db.pragma(`journal_size_limit = ${2 * this.restartFrames * pageSize}`);
+  }
+
+  /** Started with the first commit: a store that is only read (or idle) costs no thread (~8.5 MB RSS). */
+  private startWorker(): void {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, {
+    const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, path: db.name },
+      workerData: { driver, path: this.db.name },
       // A checkpoint allocates next to nothing in JavaScript: cap the worker's heap (its RSS, ~8 MB, is Node's own).
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1, stackSizeMb: 1 },
     });
     // An unclosed store must not keep the process alive for its checkpointer.
-    this.worker.unref();
-    this.worker.on('message', (m: { ready?: true; result?: PassResult; error?: string; closed?: true }) => this.onMessage(m));
-    this.worker.on('error', () => this.workerFailed());
-    this.worker.on('exit', () => {
+    worker.unref();
+    worker.on('message', (m: { ready?: true; result?: PassResult; error?: string; closed?: true }) => this.onMessage(m));
+    worker.on('error', () => this.workerFailed());
+    worker.on('exit', () => {
       if (this.closing === undefined) this.workerFailed();
     });
+    this.worker = worker;
   }
 
   onRelease(resume: () => void): void {
@@ -166,6 +171,7 @@ export class Checkpointer implements CommitGate {
   }
 
   committed(): void {
+    if (this.worker === undefined && this.closing === undefined) this.startWorker();
     if (++this.groupsSinceHardCheck >= HARD_CHECK_EVERY) {
       this.groupsSinceHardCheck = 0;
       this.checkHardLimit();
@@ -180,13 +186,14 @@ export class Checkpointer implements CommitGate {
     if (this.closing !== undefined) return this.closing;
     this.closing = new Promise<void>((resolve) => {
       const stop = (): void => {
-        if (!this.stats.workerAlive) {
+        const worker = this.worker;
+        if (worker === undefined || !this.stats.workerAlive) {
           resolve();
           return;
         }
-        this.worker.ref();
-        this.worker.once('exit', () => resolve());
-        this.worker.postMessage('close');
+        worker.ref();
+        worker.once('exit', () => resolve());
+        worker.postMessage('close');
       };
       if (this.running) this.afterPass.push(stop);
       else stop();
@@ -195,7 +202,8 @@ export class Checkpointer implements CommitGate {
   }
 
   private startPass(): void {
-    if (this.running || !this.ready || this.closing !== undefined || !this.stats.workerAlive) return;
+    const worker = this.worker;
+    if (worker === undefined || this.running || !this.ready || this.closing !== undefined || !this.stats.workerAlive) return;
     this.running = true;
     this.groupsInPass = this.groupsSincePass;
     this.groupsSincePass = 0;
@@ -204,20 +212,22 @@ export class Checkpointer implements CommitGate {
       this.holding = true;
     }
     // Referenced while a pass runs: held commits wait for its answer, which must come.
-    this.worker.ref();
+    worker.ref();
     this.passStart = process.hrtime.bigint();
-    this.worker.postMessage('pass');
+    worker.postMessage('pass');
   }
 
   private onMessage(m: { ready?: true; result?: PassResult; error?: string; closed?: true }): void {
     if (m.ready) {
       this.ready = true;
+      // Commits made while the worker started wait for no further commit.
+      if (this.groupsSincePass * this.framesPerGroup >= this.passFrames) this.startPass();
       return;
     }
     if (m.closed) return;
     const held = this.holding;
     this.running = false;
-    this.worker.unref();
+    this.worker?.unref();
     this.lastPassEnd = performance.now();
     const took = Number(process.hrtime.bigint() - this.passStart) / 1e3;
     if (held) this.stats.longestHoldUs = Math.max(this.stats.longestHoldUs, Math.round(took));
@@ -237,7 +247,9 @@ export class Checkpointer implements CommitGate {
       } else if (held) {
         this.holdFloor = 0;
       }
-      if (!held && log >= this.restartFrames && log >= this.holdFloor) this.holdNext = true;
+      // The WAL's end now: `log` plus what the groups committed during this pass wrote.
+      const now = log + this.groupsSincePass * this.framesPerGroup;
+      if (!held && now >= this.restartFrames && now >= this.holdFloor) this.holdNext = true;
     }
     // An error (SQLITE_BUSY from a blocking checkpoint on the main connection) skips this pass.
     this.release();

@@ -62,12 +62,22 @@ it('the WAL stays bounded under sustained writes, and every commit settles', asy
   // SQLite's automatic checkpoint is off on the main connection: only the checkpointer bounds the WAL.
   expect(Number(store.db.pragma('wal_autocheckpoint', { simple: true }))).toBe(0);
 
+  // The worker starts with the first commit; until it answers, only the hard limit bounds the WAL.
+  expect(store.checkpointStats()?.passes).toBe(0);
+  let warmup = 0;
+  while (store.checkpointStats()?.passes === 0) {
+    await sustainedWrites(store, `${dbPath}-wal`, 1, 1);
+    warmup++;
+    expect(warmup).toBeLessThan(500);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+
   const total = 3000;
   const { uids, maxWal } = await sustainedWrites(store, `${dbPath}-wal`, total);
   const stats = store.checkpointStats();
   expect(stats).toBeDefined();
   expect(uids).toHaveLength(total);
-  expect(store.stats().unitsCommitted).toBe(total);
+  expect(store.stats().unitsCommitted).toBe(total + warmup);
   expect(stats?.workerAlive).toBe(true);
   expect(stats?.passes).toBeGreaterThan(0);
   expect(stats?.heldPasses).toBeGreaterThan(0);
@@ -79,9 +89,10 @@ it('the WAL stays bounded under sustained writes, and every commit settles', asy
   const unbounded = (await sustainedWrites(control, `${controlPath}-wal`, total)).maxWal;
   await control.close();
 
-  const bound = 8 * restartFrames * pageSize;
+  // The WAL also grows while a pass waits for its fsyncs (slow on a loaded machine): a margin.
+  const bound = 16 * restartFrames * pageSize;
   console.log(`WAL bounded: ${total} commits, largest WAL ${maxWal} bytes (bound ${bound}; ${unbounded} without checkpoints), ${JSON.stringify(stats)}`);
-  expect(unbounded).toBeGreaterThan(2 * bound);
+  expect(unbounded).toBeGreaterThan(3 * bound);
   expect(maxWal).toBeLessThanOrEqual(bound);
   await store.close();
 }, 120_000);
