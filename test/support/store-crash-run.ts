@@ -8,7 +8,7 @@ import type { ObjectStore } from '../../src/store/index.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-export function runUntilKilled(target: string, killAfterLines: number): Promise<{ lines: string[]; signal: NodeJS.Signals | null }> {
+export function runUntilKilled(target: string, killAfterLines: number, writerArgs: string[] = []): Promise<{ lines: string[]; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -17,6 +17,7 @@ export function runUntilKilled(target: string, killAfterLines: number): Promise<
         pathToFileURL(path.join(repoRoot, 'test/support/ts-register.mjs')).href,
         path.join(repoRoot, 'test/support/store-crash-writer.ts'),
         target,
+        ...writerArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

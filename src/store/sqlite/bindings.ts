@@ -6,6 +6,7 @@
  */
 import type { AccessSnapshot, AccessStore, ClientCertificateRecord, MatchField, NewRoleBinding, Revocation, RoleBinding } from '../access-types.js';
 import type { SqliteDatabase } from './db.js';
+import { durableWrite } from './group-commit.js';
 
 interface BindingRow {
   id: number;
@@ -102,27 +103,28 @@ export function sqliteAccessStore(db: SqliteDatabase, clock: () => number = Date
   };
   const dataVersion = (): number => Number(s.dataVersion.get());
 
-  // better-sqlite3 is synchronous: each method runs to completion before its Promise is returned.
+  // better-sqlite3 is synchronous: reads run to completion before their Promise is returned.
+  // Writes go through the store's group committer (durableWrite): they settle once synced.
   return {
     listBindings: async () => listBindings(),
-    addBinding: async (b) => db.transaction(() => addBinding(b)).immediate(),
-    removeBinding: async (id) =>
-      db.transaction(() => {
+    addBinding: (b) => durableWrite(db, () => addBinding(b)),
+    removeBinding: (id) =>
+      durableWrite(db, () => {
         const removed = s.remove.run(id).changes > 0;
         if (removed) compact();
         return removed;
-      }).immediate(),
-    recordCertificate: async (c, binding) =>
-      db.transaction(() => {
+      }),
+    recordCertificate: (c, binding) =>
+      durableWrite(db, () => {
         s.insertCert.run(c.fingerprint, c.name, c.subject, c.issuer, c.serial, c.notBefore, c.notAfter, c.issuedAt);
         return binding === undefined ? undefined : addBinding(binding);
-      }).immediate(),
+      }),
     listCertificates: async () => (s.listCerts.all() as CertRow[]).map(toCert),
     findCertificate: async (key) => {
       const row = s.findCert.get(key, key.toLowerCase()) as CertRow | undefined;
       return row === undefined ? undefined : toCert(row);
     },
-    revoke: async (r: Revocation) => s.revoke.run(r.fingerprint, r.name, r.revokedAt, r.reason).changes > 0,
+    revoke: (r: Revocation) => durableWrite(db, () => s.revoke.run(r.fingerprint, r.name, r.revokedAt, r.reason).changes > 0),
     listRevocations: async () => listRevocations(),
     changedSince(counter): AccessSnapshot | undefined {
       const now = dataVersion();

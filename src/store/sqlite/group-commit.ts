@@ -12,16 +12,25 @@
  * The fsync runs off the event loop. COMMIT itself would fsync the WAL while the whole process
  * waits (measured under load: a quarter of a busy server's time blocked in COMMIT); instead the
  * group's COMMIT runs with synchronous=NORMAL (the WAL frames are written, not yet synced; SQLite
- * still syncs around checkpoints and when the WAL is reused) and the WAL file is then fdatasync'd
+ * still syncs around checkpoints, which checkpointer.ts runs in a worker thread, and when the WAL is
+ * reused) and the WAL file is then fdatasync'd
  * on the libuv thread pool. A group's promises settle only once an fdatasync that started after its
  * COMMIT has returned, which is exactly what synchronous=FULL guarantees, so a response still
  * leaves only after its commit is durable. While one fdatasync runs, later groups commit and then
  * share the next one. Readers may see a committed group before it is synced, but every response
  * waits for its own audit record's sync, which lies later in the same WAL and so covers it.
- * Other writes on the connection (outside the committer) keep synchronous=FULL.
+ *
+ * The connection stays at synchronous=NORMAL from the committer's creation on (toggling it to
+ * NORMAL and back to FULL around every group cost two statements, ~5 µs, per group), so every
+ * write on it must go through the committer: submit(), or durableWrite() for modules that only
+ * hold the connection (role bindings). A write made beside it would return before it is synced.
+ *
+ * While the checkpointer copies the WAL's last frames so that the WAL can restart from its
+ * beginning (CommitGate.holding), new groups wait in the queue; the event loop does not.
  */
 import fs from 'node:fs';
 import { StoreError } from '../errors.js';
+import type { CommitGate } from './checkpointer.js';
 import type { SqliteDatabase } from './db.js';
 
 interface Job {
@@ -42,6 +51,8 @@ export interface GroupCommitOptions {
   enabled: boolean;
   /** Upper bound on units per transaction, to bound the latency of one group. */
   maxGroup?: number;
+  /** The WAL checkpointer: told of every COMMIT, and may hold new groups while it restarts the WAL. */
+  gate?: CommitGate;
 }
 
 export class GroupCommitter {
@@ -57,8 +68,6 @@ export class GroupCommitter {
   /** The WAL, open from the first sync until drained() (a profile showed open+close per sync on the loop). */
   private walFd: number | undefined;
   private readonly stmt: {
-    syncNormal: () => void;
-    syncFull: () => void;
     begin: () => void;
     commit: () => void;
     rollback: () => void;
@@ -79,9 +88,9 @@ export class GroupCommitter {
     };
     const wal = opts.enabled && !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
     this.walFile = wal ? `${db.name}-wal` : undefined;
+    if (this.walFile !== undefined) db.pragma('synchronous = NORMAL');
+    committers.set(db, this);
     this.stmt = {
-      syncNormal: run('PRAGMA synchronous = NORMAL'),
-      syncFull: run('PRAGMA synchronous = FULL'),
       begin: run('BEGIN IMMEDIATE'),
       commit: run('COMMIT'),
       rollback: run('ROLLBACK'),
@@ -89,6 +98,12 @@ export class GroupCommitter {
       release: run('RELEASE unit'),
       rollbackTo: run('ROLLBACK TO unit'),
     };
+    opts.gate?.onRelease(() => {
+      if (this.queue.length > 0 && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
   /** Queues `apply` (which throws to fail its unit); settles once the transaction carrying it is durable. */
@@ -121,6 +136,8 @@ export class GroupCommitter {
 
   private flush(): void {
     this.scheduled = false;
+    // The checkpointer copies the WAL's last frames: the queue waits, onRelease flushes it.
+    if (this.opts.gate?.holding) return;
     const group = this.queue.splice(0, this.maxGroup);
     if (this.queue.length > 0) {
       this.scheduled = true;
@@ -135,16 +152,35 @@ export class GroupCommitter {
   }
 
   private write(group: Job[]): void {
-    if (this.walFile === undefined) {
-      this.writeGroup(group);
+    if (group.length === 1) this.writeOne(group[0] as Job);
+    else this.writeGroup(group);
+  }
+
+  /**
+   * A group of one (every group at one connection): the transaction is the unit, so it needs no
+   * SAVEPOINT; a unit that fails rolls the transaction back. Two statements fewer per group.
+   */
+  private writeOne(job: Job): void {
+    try {
+      this.stmt.begin();
+    } catch (err) {
+      this.fail([[job, ioError('BEGIN', err)]]);
       return;
     }
-    this.stmt.syncNormal();
     try {
-      this.writeGroup(group);
-    } finally {
-      this.stmt.syncFull();
+      job.apply();
+    } catch (err) {
+      if (this.db.inTransaction) {
+        try {
+          this.stmt.rollback();
+        } catch {
+          // The connection already rolled back; nothing left to undo.
+        }
+      }
+      this.fail([[job, err]]);
+      return;
     }
+    this.commitGroup(1, [job], []);
   }
 
   /** Settles `applied` once an fdatasync of the WAL that starts after now has completed. */
@@ -235,6 +271,10 @@ export class GroupCommitter {
         failed.push([job, err]);
       }
     }
+    this.commitGroup(group.length, applied, failed);
+  }
+
+  private commitGroup(size: number, applied: Job[], failed: [Job, unknown][]): void {
     try {
       this.stmt.commit();
     } catch (err) {
@@ -250,16 +290,37 @@ export class GroupCommitter {
       return;
     }
     this.stats.transactions++;
-    this.stats.largestGroup = Math.max(this.stats.largestGroup, group.length);
+    this.stats.largestGroup = Math.max(this.stats.largestGroup, size);
     this.stats.unitsCommitted += applied.length;
     this.settleWhenDurable(applied);
     this.fail(failed);
+    this.opts.gate?.committed();
   }
 
   private fail(jobs: [Job, unknown][]): void {
     this.stats.unitsFailed += jobs.length;
     for (const [job, err] of jobs) job.reject(err);
   }
+}
+
+const committers = new WeakMap<SqliteDatabase, GroupCommitter>();
+
+/**
+ * Runs `apply` (synchronous SQL on `db`) as one durable write and settles with its result: through
+ * the connection's group committer when it has one (then nothing else may write on it, see above),
+ * else in a transaction of its own at the connection's synchronous=FULL.
+ */
+export function durableWrite<T>(db: SqliteDatabase, apply: () => T): Promise<T> {
+  const committer = committers.get(db);
+  if (committer === undefined) {
+    try {
+      return Promise.resolve(db.transaction(apply).immediate());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  let result: T | undefined;
+  return committer.submit(() => void (result = apply())).then(() => result as T);
 }
 
 function ioError(step: string, cause: unknown): StoreError {

@@ -13,6 +13,7 @@ import type { BackupProgress, LocateQuery, ObjectStore, Scope, StoreStats, Store
 import { newUid } from '../uid.js';
 import { openDatabase, type OpenOptions, type SqliteDatabase } from './db.js';
 import { GroupCommitter } from './group-commit.js';
+import { Checkpointer, type CheckpointerOptions, type CheckpointStats } from './checkpointer.js';
 import { buildLocate, pagePartial, type LocateSql } from '../locate-sql.js';
 import { ObjectRows } from './objects.js';
 import type { Statement } from 'better-sqlite3';
@@ -25,11 +26,16 @@ export interface SqliteStoreOptions {
   clock?: () => number;
   /** Test seam for the migration list. */
   migrations?: OpenOptions['migrations'];
+  /** WAL checkpoints in a worker thread (default on with group commit; false: SQLite's own, inside COMMIT). */
+  checkpoint?: CheckpointerOptions | false;
 }
 
 /** The SQLite store, with what only this implementation offers (statement cache, raw handle for tests). */
 export interface SqliteObjectStore extends ObjectStore {
-  /** The connection, for diagnostics and tests (EXPLAIN, integrity_check). Do not write through it. */
+  /**
+   * The connection, for diagnostics and tests (EXPLAIN, integrity_check). Do not write through it:
+   * it runs at synchronous=NORMAL and only the group committer syncs (submitWrite, durableWrite).
+   */
   readonly db: SqliteDatabase;
   /** The SQL and parameters a Locate compiles to, for EXPLAIN QUERY PLAN. */
   explainLocate(scope: Scope, query: LocateQuery): { sql: string; params: unknown[] } | 'empty';
@@ -38,6 +44,8 @@ export interface SqliteObjectStore extends ObjectStore {
    * fsync with the units of that group; settles once durable. For store modules (audit trail).
    */
   submitWrite(apply: () => void): Promise<void>;
+  /** The background checkpointer's counters; undefined when SQLite checkpoints inside COMMIT. */
+  checkpointStats(): CheckpointStats | undefined;
 }
 
 /** A write another SQLite store module adds to a unit (UnitOfWork.attach): synchronous SQL on the store's connection. */
@@ -60,6 +68,7 @@ const STATEMENT_CACHE_SIZE = 256;
 class SqliteStore implements SqliteObjectStore {
   readonly rows: ObjectRows;
   readonly committer: GroupCommitter;
+  private readonly checkpointer: Checkpointer | undefined;
   private readonly clock: () => number;
   private readonly locateCache = new Map<string, Statement>();
   private readonly sp: { begin: Statement; undo: Statement; release: Statement; rollback: Statement };
@@ -71,7 +80,9 @@ class SqliteStore implements SqliteObjectStore {
   ) {
     this.clock = opts.clock ?? Date.now;
     this.rows = new ObjectRows(db);
-    this.committer = new GroupCommitter(db, { enabled: opts.groupCommit ?? true });
+    const grouped = opts.groupCommit ?? true;
+    this.checkpointer = grouped && opts.checkpoint !== false && !db.memory ? new Checkpointer(db, opts.checkpoint || {}) : undefined;
+    this.committer = new GroupCommitter(db, { enabled: grouped, ...(this.checkpointer ? { gate: this.checkpointer } : {}) });
     this.sp = {
       begin: db.prepare('SAVEPOINT view'),
       undo: db.prepare('ROLLBACK TO view'),
@@ -109,7 +120,14 @@ class SqliteStore implements SqliteObjectStore {
     if (this.closed) return;
     this.closed = true;
     await this.committer.drained();
+    // The worker's connection first: the main connection's close is then the last one, and
+    // SQLite checkpoints the whole WAL and removes it.
+    await this.checkpointer?.close();
     this.db.close();
+  }
+
+  checkpointStats(): CheckpointStats | undefined {
+    return this.checkpointer ? { ...this.checkpointer.stats } : undefined;
   }
 
   assertOpen(): void {

@@ -1,9 +1,11 @@
 // Group commit syncs the WAL off the event loop: a commit resolves only after an fdatasync of the
 // WAL that started after its COMMIT has returned, a failed fdatasync fails the units it covered,
-// and the connection is left at synchronous=FULL for every other write.
+// and every other write on the connection (role bindings) goes through the committer too: the
+// connection stays at synchronous=NORMAL, so a write beside the committer would not be synced.
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreError, openSqliteStore } from '../../../src/store/index.js';
+import { sqliteAccessStore } from '../../../src/store/sqlite/bindings.js';
 import { symmetricKey, tempDir } from '../../support/store-objects.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -31,7 +33,7 @@ function holdWalSyncs(error?: NodeJS.ErrnoException): { started: () => number; r
 }
 
 describe('group commit: the WAL fsync', () => {
-  it('a commit settles only after the WAL fdatasync returns; the connection stays at synchronous=FULL', async () => {
+  it('a commit settles only after the WAL fdatasync returns; the connection runs at synchronous=NORMAL', async () => {
     const store = await openSqliteStore({ path: tmp.file('s.sqlite') });
     const hold = holdWalSyncs();
     const unit = store.begin({ tenant: 't' });
@@ -44,10 +46,33 @@ describe('group commit: the WAL fsync', () => {
     expect(settled).toBe(false);
     // Written (COMMIT returned), not yet acknowledged.
     expect((await store.begin({ tenant: 't' }).get(uid))?.uid).toBe(uid);
-    expect(Number(store.db.pragma('synchronous', { simple: true }))).toBe(2); // FULL
+    expect(Number(store.db.pragma('synchronous', { simple: true }))).toBe(1); // NORMAL: COMMIT does not sync
     hold.release();
     await commit;
     expect(settled).toBe(true);
+    await store.close();
+  });
+
+  it('a role binding written on the store connection settles only after the WAL fdatasync returns', async () => {
+    const store = await openSqliteStore({ path: tmp.file('b.sqlite') });
+    const access = sqliteAccessStore(store.db);
+    const hold = holdWalSyncs();
+    let settled = false;
+    const added = access.addBinding({ field: 'cn', value: 'alice', tenant: 't1', role: 'Writer' }).then((b) => {
+      settled = true;
+      return b;
+    });
+    await vi.waitFor(() => expect(hold.started()).toBe(1));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    hold.release();
+    expect((await added).value).toBe('alice');
+    expect((await access.listBindings()).map((b) => b.value)).toEqual(['alice']);
+    // A failing write (a second certificate with the same name) rejects alone.
+    const cert = { fingerprint: 'aa', name: 'c1', subject: 's', issuer: 'i', serial: '01', notBefore: 0, notAfter: 1, issuedAt: 0 };
+    await access.recordCertificate(cert);
+    await expect(access.recordCertificate({ ...cert, fingerprint: 'bb' })).rejects.toThrow();
+    expect((await access.listCertificates()).map((c) => c.fingerprint)).toEqual(['aa']);
     await store.close();
   });
 
