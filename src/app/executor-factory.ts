@@ -7,14 +7,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolvePath } from '../config/config.js';
 import { createExecutor } from '../dispatch/executor.js';
-import { openPkcs11Protector } from '../hsm/pkcs11-protector.js';
+import { openPkcs11Protector, type Pkcs11Protector } from '../hsm/pkcs11-protector.js';
 import type { HsmConfig } from '../hsm/config.js';
 import { enumValueName } from '../kmip/registry.js';
 import { createHandlerTable } from '../ops/index.js';
 import { openStoreBackend, type StoreBackend } from '../store/backend.js';
 import type { ExecutorContext, ExecutorFactory } from '../cli/serve.js';
 import type { KmipdConfig } from '../config/config.js';
-import { DEFAULT_DURATION_BUCKETS } from '../observability/metrics.js';
+import { DEFAULT_DURATION_BUCKETS, type MetricsRegistry } from '../observability/metrics.js';
 import { createAccessControl, type CertificateAccessControl } from '../authz/access-control.js';
 import { createAuditTrail } from '../audit/trail.js';
 import type { ConnectionGate } from '../server/listener.js';
@@ -68,6 +68,7 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     throw err;
   }
   const store = backend.objects;
+  registerRevealCacheMetrics(metrics, keys);
 
   const requests = metrics.counter({
     name: 'kmipd_requests_total',
@@ -136,3 +137,27 @@ export const kmipdExecutorFactory: ExecutorFactory = async (ctx: ExecutorContext
     },
   };
 };
+
+/** The HSM reveal cache's counters (README, "Reveal cache"), read from the protector at each scrape. */
+function registerRevealCacheMetrics(metrics: MetricsRegistry, keys: Pkcs11Protector): void {
+  metrics.gauge({
+    name: 'kmipd_reveal_cache_entries',
+    help: 'Verified, unwrapped keys the reveal cache holds inside the HSM.',
+    collect: (g) => g.set(keys.revealCacheStats().entries),
+  });
+  metrics.counter({
+    name: 'kmipd_reveal_cache_lookups_total',
+    help: 'Reveals answered from the reveal cache (hit) or by the HSM MAC check and unwrap (miss).',
+    labelNames: ['result'] as const,
+    collect: (c) => {
+      const s = keys.revealCacheStats();
+      c.mirror({ result: 'hit' }, s.hits);
+      c.mirror({ result: 'miss' }, s.misses);
+    },
+  });
+  metrics.counter({
+    name: 'kmipd_reveal_cache_evictions_total',
+    help: 'Keys the reveal cache dropped: size or age bound, Destroy, re-wrap, or a stored row that changed.',
+    collect: (c) => c.mirror(keys.revealCacheStats().evictions),
+  });
+}

@@ -21,6 +21,11 @@ export interface HistogramOptions<L extends string> extends MetricOptions<L> {
   buckets: readonly number[];
 }
 
+export interface CounterOptions<L extends string> extends MetricOptions<L> {
+  /** Called before each render, for counts kept by another component (see Counter.mirror). */
+  collect?: (counter: Counter<L>) => void;
+}
+
 export interface GaugeOptions<L extends string> extends MetricOptions<L> {
   /** Called before each render, for values that are cheaper to read than to track (RSS, pool sizes). */
   collect?: (gauge: Gauge<L>) => void;
@@ -114,6 +119,24 @@ abstract class ScalarMetric<L extends string> extends Metric<L> {
 
 export class Counter<L extends string = never> extends ScalarMetric<L> {
   readonly type = 'counter';
+  readonly #collect: ((counter: Counter<L>) => void) | undefined;
+
+  constructor(options: CounterOptions<L>) {
+    super(options);
+    this.#collect = options.collect;
+  }
+
+  /** Sets a series to a total another component counts; a smaller total is ignored (counters never go down). */
+  mirror(...args: [L] extends [never] ? [total: number] : [labels: Labels<L>, total: number]): void {
+    const [labels, total] = (this.labelNames.length === 0 ? [undefined, args[0]] : args) as [Labels<L> | undefined, number];
+    // Always touched, so the series shows (at 0) before its first event.
+    this.add(labels, Math.max(0, total - this.get(labels)));
+  }
+
+  override render(): string {
+    this.#collect?.(this);
+    return super.render();
+  }
 
   inc(...args: [L] extends [never] ? [amount?: number] : [labels: Labels<L>, amount?: number]): void {
     const [labels, amount] = (this.labelNames.length === 0 ? [undefined, args[0]] : args) as [Labels<L> | undefined, number | undefined];
@@ -217,7 +240,7 @@ export class Histogram<L extends string = never> extends Metric<L> {
 export class MetricsRegistry {
   readonly #metrics = new Map<string, Metric<string>>();
 
-  counter<L extends string = never>(options: MetricOptions<L>): Counter<L> {
+  counter<L extends string = never>(options: CounterOptions<L>): Counter<L> {
     return this.#register(new Counter<L>(options));
   }
 

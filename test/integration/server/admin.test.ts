@@ -153,6 +153,26 @@ describe('metrics registry', () => {
     expect(() => c.inc({} as { x: string })).toThrow(/missing label "x"/);
     expect(() => r.histogram({ name: 'h', help: 'h', buckets: [1, 1] })).toThrow(/strictly increasing/);
   });
+
+  it('a counter mirrors a total counted elsewhere at each render, and never goes down', () => {
+    const r = new MetricsRegistry();
+    const source = { hit: 0, miss: 0 };
+    r.counter({
+      name: 'lookups_total',
+      help: 'l',
+      labelNames: ['result'] as const,
+      collect: (c) => {
+        c.mirror({ result: 'hit' }, source.hit);
+        c.mirror({ result: 'miss' }, source.miss);
+      },
+    });
+    source.hit = 5;
+    source.miss = 2;
+    expect(r.render()).toContain('lookups_total{result="hit"} 5\nlookups_total{result="miss"} 2\n');
+    source.hit = 7;
+    source.miss = 1; // a source that reset: the counter keeps its total
+    expect(r.render()).toContain('lookups_total{result="hit"} 7\nlookups_total{result="miss"} 2\n');
+  });
 });
 
 describe('log redaction', () => {
