@@ -94,9 +94,18 @@ abstract class Metric<L extends string> {
   abstract render(): string;
 }
 
-/** Separate class for the value-per-series metrics so counters and gauges share storage code. */
-abstract class ScalarMetric<L extends string> extends Metric<L> {
+/**
+ * Separate class for the value-per-series metrics so counters and gauges share storage code, and
+ * the `collect` callback that refreshes them from another component before each render.
+ */
+abstract class ScalarMetric<L extends string, Self> extends Metric<L> {
   protected readonly series = new Map<string, number>();
+  readonly #collect: ((metric: Self) => void) | undefined;
+
+  constructor(options: MetricOptions<L> & { collect?: (metric: Self) => void }) {
+    super(options);
+    this.#collect = options.collect;
+  }
 
   protected add(labels: Labels<L> | undefined, delta: number): void {
     const key = renderLabels(this.labelNames, labels);
@@ -109,6 +118,7 @@ abstract class ScalarMetric<L extends string> extends Metric<L> {
   }
 
   render(): string {
+    this.#collect?.(this as unknown as Self);
     let out = this.header();
     // A metric without labels shows 0 before its first event, so dashboards see the series exist.
     if (this.labelNames.length === 0 && this.series.size === 0) out += `${this.name} 0\n`;
@@ -117,25 +127,14 @@ abstract class ScalarMetric<L extends string> extends Metric<L> {
   }
 }
 
-export class Counter<L extends string = never> extends ScalarMetric<L> {
+export class Counter<L extends string = never> extends ScalarMetric<L, Counter<L>> {
   readonly type = 'counter';
-  readonly #collect: ((counter: Counter<L>) => void) | undefined;
-
-  constructor(options: CounterOptions<L>) {
-    super(options);
-    this.#collect = options.collect;
-  }
 
   /** Sets a series to a total another component counts; a smaller total is ignored (counters never go down). */
   mirror(...args: [L] extends [never] ? [total: number] : [labels: Labels<L>, total: number]): void {
     const [labels, total] = (this.labelNames.length === 0 ? [undefined, args[0]] : args) as [Labels<L> | undefined, number];
     // Always touched, so the series shows (at 0) before its first event.
     this.add(labels, Math.max(0, total - this.get(labels)));
-  }
-
-  override render(): string {
-    this.#collect?.(this);
-    return super.render();
   }
 
   inc(...args: [L] extends [never] ? [amount?: number] : [labels: Labels<L>, amount?: number]): void {
@@ -146,14 +145,8 @@ export class Counter<L extends string = never> extends ScalarMetric<L> {
   }
 }
 
-export class Gauge<L extends string = never> extends ScalarMetric<L> {
+export class Gauge<L extends string = never> extends ScalarMetric<L, Gauge<L>> {
   readonly type = 'gauge';
-  readonly #collect: ((gauge: Gauge<L>) => void) | undefined;
-
-  constructor(options: GaugeOptions<L>) {
-    super(options);
-    this.#collect = options.collect;
-  }
 
   set(...args: [L] extends [never] ? [value: number] : [labels: Labels<L>, value: number]): void {
     const [labels, value] = (this.labelNames.length === 0 ? [undefined, args[0]] : args) as [Labels<L> | undefined, number];
@@ -168,11 +161,6 @@ export class Gauge<L extends string = never> extends ScalarMetric<L> {
   dec(...args: [L] extends [never] ? [amount?: number] : [labels: Labels<L>, amount?: number]): void {
     const [labels, amount] = (this.labelNames.length === 0 ? [undefined, args[0]] : args) as [Labels<L> | undefined, number | undefined];
     this.add(labels, -(amount ?? 1));
-  }
-
-  override render(): string {
-    this.#collect?.(this);
-    return super.render();
   }
 }
 
