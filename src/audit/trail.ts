@@ -11,7 +11,7 @@ import { enumValueName } from '../kmip/registry.js';
 import { Enum } from '../kmip/registry.js';
 import type { AuditSealer, AuditStore } from '../store/access-types.js';
 import { createDenialMonitor, type DenialMonitor } from '../authz/denial-monitor.js';
-import { bodyAfterSeqParts, chainHash, connectionMembers, isoTime, sealedBody, type ConnectionFacts } from './record.js';
+import { CONNECTION_FIELDS, bodyAfterSeqParts, chainHash, connectionMembers, isoTime, sealedBody, type ConnectionFacts } from './record.js';
 import type { ConnectionInfo } from '../dispatch/types.js';
 
 export interface AuditTrailOptions {
@@ -80,13 +80,5 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
 }
 
 function sameFacts(a: ConnectionFacts, b: ConnectionFacts): boolean {
-  return (
-    a.connection === b.connection &&
-    a.remoteAddress === b.remoteAddress &&
-    a.subject === b.subject &&
-    a.fingerprint === b.fingerprint &&
-    a.tenant === b.tenant &&
-    a.role === b.role &&
-    a.binding === b.binding
-  );
+  return CONNECTION_FIELDS.every((f) => a[f] === b[f]);
 }

@@ -18,7 +18,7 @@ import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { certificateFacts } from '../authz/certificate-facts.js';
+import { certificateFacts, readCertificateFacts } from '../authz/certificate-facts.js';
 import { formatHostPort, parseHostPort } from '../config/config.js';
 import type { KmipdConfig, LimitsConfig } from '../config/config.js';
 import type { MessageExecutor, Principal } from '../dispatch/types.js';
@@ -153,15 +153,6 @@ function classifyTlsError(err: NodeJS.ErrnoException): HandshakeFailure {
   }
 }
 
-/** The principal of a certificate, read afresh (for refused certificates, which are not cached). */
-export function principalOf(cert: X509Certificate): Principal {
-  return {
-    subject: cert.subject.split('\n').join(','),
-    fingerprint: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
-    certificate: cert,
-  };
-}
-
 interface TransportMetrics {
   open: Gauge;
   total: Counter;
@@ -278,10 +269,10 @@ export async function startKmipServer(options: KmipServerOptions): Promise<KmipS
     if (detail !== undefined) fields.detail = detail;
     if (cert) {
       // Naming the refused certificate is what lets an operator fix the appliance.
-      const p = principalOf(cert);
-      fields.subject = p.subject;
-      fields.fingerprint = p.fingerprint;
-      fields.issuer = cert.issuer.split('\n').join(',');
+      const facts = readCertificateFacts(cert);
+      fields.subject = facts.subject;
+      fields.fingerprint = facts.fingerprint;
+      fields.issuer = facts.issuer;
       fields.validTo = cert.validTo;
     }
     log.info(fields, 'tls handshake failed');
