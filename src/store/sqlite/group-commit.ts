@@ -13,8 +13,7 @@
  * waits (measured under load: a quarter of a busy server's time blocked in COMMIT); instead the
  * group's COMMIT runs with synchronous=NORMAL (the WAL frames are written, not yet synced; SQLite
  * still syncs around checkpoints, which checkpointer.ts runs in a worker thread, and when the WAL is
- * reused) and the WAL file is then fdatasync'd
- * on the libuv thread pool. A group's promises settle only once an fdatasync that started after its
+ * reused) and the WAL file is then fdatasync'd on the libuv thread pool. A group's promises settle only once an fdatasync that started after its
  * COMMIT has returned, which is exactly what synchronous=FULL guarantees, so a response still
  * leaves only after its commit is durable. While one fdatasync runs, later groups commit and then
  * share the next one. Readers may see a committed group before it is synced, but every response
@@ -99,10 +98,7 @@ export class GroupCommitter {
       rollbackTo: run('ROLLBACK TO unit'),
     };
     opts.gate?.onRelease(() => {
-      if (this.queue.length > 0 && !this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (this.queue.length > 0) this.scheduleFlush();
     });
   }
 
@@ -112,12 +108,17 @@ export class GroupCommitter {
       this.queue.push({ apply, resolve, reject });
       if (!this.opts.enabled) {
         this.flush();
-      } else if (!this.scheduled) {
-        this.scheduled = true;
-        // After the I/O callbacks of this loop turn: every request they carried joins the group.
-        setImmediate(() => this.flush());
+      } else {
+        this.scheduleFlush();
       }
     });
+  }
+
+  /** Flushes after the I/O callbacks of this loop turn: every request they carried joins the group. */
+  private scheduleFlush(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /** Resolves when nothing is queued, and releases the WAL descriptor (the store calls it to close). */
@@ -139,10 +140,7 @@ export class GroupCommitter {
     // The checkpointer copies the WAL's last frames: the queue waits, onRelease flushes it.
     if (this.opts.gate?.holding) return;
     const group = this.queue.splice(0, this.maxGroup);
-    if (this.queue.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.queue.length > 0) this.scheduleFlush();
     if (group.length > 0) this.write(group);
     this.checkIdle();
   }
