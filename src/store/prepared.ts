@@ -5,11 +5,11 @@
  * leak into a unit, and the shape checks that make a bad object fail its caller, not a commit.
  */
 import { Tag } from '../kmip/registry.js';
-import { decodeTtlv, encodeTtlv } from '../ttlv/index.js';
+import { decodeTtlv, encodeStructureHeader, encodeTtlv } from '../ttlv/index.js';
 import { StoreError } from './errors.js';
 import { indexKeys, itemTypeCode, valueBytes } from './index-keys.js';
 import type { StoredAttribute, StoredMaterial, StoredObject } from './types.js';
-import { HEADER_LENGTH, ItemType, type TtlvNode } from '../ttlv/types.js';
+import { HEADER_LENGTH, type TtlvNode } from '../ttlv/types.js';
 
 /** Stored attribute values are our own canonical encodings: generous limits, still bounded. */
 const VALUE_LIMITS = { maxSize: 16 * 1024 * 1024, maxDepth: 64 };
@@ -69,10 +69,10 @@ export function encodeAttributeList(attributes: readonly { name: string; idx: nu
     const name = nameItem(a.name);
     const index = a.idx < SMALL_INDEXES.length ? SMALL_INDEXES[a.idx]! : indexItem(a.idx);
     const length = name.length + index.length + a.value.length;
-    parts.push(structureHeader(Tag.Attribute, length), name, index, a.value);
+    parts.push(encodeStructureHeader(Tag.Attribute, length), name, index, a.value);
     total += HEADER_LENGTH + length;
   }
-  return Buffer.concat([structureHeader(Tag.Attributes, total), ...parts], HEADER_LENGTH + total);
+  return Buffer.concat([encodeStructureHeader(Tag.Attributes, total), ...parts], HEADER_LENGTH + total);
 }
 
 /**
@@ -108,15 +108,6 @@ export function decodeAttributeList(bytes: Uint8Array): StoredAttribute[] {
 
 function badList(): StoreError {
   return new StoreError('Io', 'a stored attribute list is not in the expected shape');
-}
-
-/** A Structure's 8-byte header (KMIP 1.4 §9.1.1: tag, type, length of the children that follow). */
-function structureHeader(tag: number, length: number): Buffer {
-  const h = Buffer.allocUnsafe(HEADER_LENGTH);
-  h.writeUIntBE(tag, 0, 3);
-  h[3] = ItemType.Structure;
-  h.writeUInt32BE(length, 4);
-  return h;
 }
 
 /** Validates and snapshots an object for buffering. */

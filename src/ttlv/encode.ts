@@ -88,6 +88,21 @@ export function encodeTtlv(node: TtlvNode): Buffer {
   }
 }
 
+/**
+ * The 8-byte header of a Structure whose children, `length` bytes of encoded items, the caller
+ * writes after it: for assembling a Structure from items already encoded (KMIP 1.4 §9.1.1).
+ */
+export function encodeStructureHeader(tag: number, length: number): Buffer {
+  if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffff) throw new TtlvError('InvalidValue', 0, `tag ${String(tag)} is not a 3-byte number`);
+  if (!Number.isInteger(length) || length < 0 || length > UINT32_MAX || length % 8 !== 0) {
+    throw new TtlvError('InvalidValue', 0, `Structure length ${String(length)} is not a multiple of 8 below 2^32`);
+  }
+  const h = Buffer.allocUnsafe(HEADER_LENGTH);
+  h.writeUInt32BE(((tag << 8) | ItemType.Structure) >>> 0, 0);
+  h.writeUInt32BE(length, 4);
+  return h;
+}
+
 /** True when the reusable scratch buffer holds no bytes of an earlier message (a hygiene probe for tests). */
 export function scratchIsClean(): boolean {
   return scratch.buf.every((b) => b === 0);

@@ -6,6 +6,6 @@ export * from './types.js';
 export * from './errors.js';
 export { decodeTtlv, readHeader, encodedItemLength } from './decode.js';
 export type { TtlvHeader } from './decode.js';
-export { encodeTtlv } from './encode.js';
+export { encodeTtlv, encodeStructureHeader } from './encode.js';
 export { TtlvFramer } from './framer.js';
 export type { TtlvFramerOptions } from './framer.js';

@@ -1,6 +1,6 @@
 // Canonical TTLV encoding, KMIP 1.4 §9.1.1: expected bytes are written by hand from the rules.
 import { describe, expect, it } from 'vitest';
-import { TtlvError, encodeTtlv } from '../../../src/ttlv/index.js';
+import { TtlvError, encodeStructureHeader, encodeTtlv } from '../../../src/ttlv/index.js';
 import { scratchIsClean } from '../../../src/ttlv/encode.js';
 import type { TtlvNode } from '../../../src/ttlv/index.js';
 import { hex, toHex } from '../../support/hex.js';
@@ -230,5 +230,19 @@ describe('encoder hygiene', () => {
     const out = encodeTtlv({ tag: 0x420043, type: 'ByteString', value: secret });
     expect(out.includes(secret)).toBe(true);
     expect(scratchIsClean()).toBe(true);
+  });
+});
+
+describe('encodeStructureHeader', () => {
+  it('is the header encodeTtlv writes for the same Structure', () => {
+    const child: TtlvNode = { tag: 0x42000a, type: 'TextString', value: 'x' };
+    const whole = encodeTtlv({ tag: 0x420125, type: 'Structure', value: [child] });
+    const children = encodeTtlv(child);
+    expect(toHex(Buffer.concat([encodeStructureHeader(0x420125, children.length), children]))).toBe(toHex(whole));
+  });
+
+  it('refuses a tag over 3 bytes and a length that is not whole items', () => {
+    expect(() => encodeStructureHeader(0x1000000, 8)).toThrow(TtlvError);
+    expect(() => encodeStructureHeader(0x420125, 12)).toThrow(TtlvError);
   });
 });
